@@ -1,0 +1,105 @@
+/**
+ * The typed result of reading tw.ini. Every room reads its settings from here; nobody parses
+ * tw.ini but `config/`. Relative paths in tw.ini are resolved against the directory of tw.ini.
+ *
+ * tw.ini (INI; `;` or `#` start a comment; keys are lower-case):
+ *
+ *   [station]
+ *   id = W888888T                 ; 小站号
+ *   units = 729900,729901         ; 交易单元, six digits each
+ *
+ *   [files]
+ *   orders = NQWT.DBF             ; 委托库
+ *   returns = NQHB.DBF            ; 回报库
+ *   state_dir = state             ; journal, lock, status snapshot
+ *
+ *   [servers]                     ; 通信服务器, walked in order (server1 first)
+ *   server1 = 172.50.101.30:7043  ; 南方
+ *   server2 = 172.60.101.30:7043  ; 福田
+ *
+ *   [tls]
+ *   mode = file                   ; file | ekey | soft
+ *   ca = ca.pem                   ; the main station's CA
+ *   cert = station.crt
+ *   key = station.key             ; mode=file: PEM key, 0600
+ *   server_name = mainstation     ; name expected in the main station's certificate
+ *
+ *   [link]
+ *   heartbeat_ms = 10000
+ *   silence_ms = 20000            ; give a silent link up well inside the main station's 30 s
+ *   connect_timeout_ms = 5000
+ *   backoff_initial_ms = 500
+ *   backoff_max_ms = 10000
+ *   primary_retry_s = 300         ; how long on a fallback server before trying server1 again
+ *
+ *   [options]                     ; the vendor's 其他设置
+ *   no_fills = false              ; 不接受成交
+ *   link_down_flag =              ; 创建通信中断标志文件: path of the flag file, empty = off
+ *   time_file =                   ; 创建时间文件: path, empty = off
+ *   time_file_interval_s = 5      ; 修改间隔为 N 秒
+ *   auto_exit =                   ; 程序自动退出: HH:MM (CST), empty = off
+ *   archive_old_returns = false   ; move yesterday's NQHB.DBF aside instead of refusing to start
+ *   send_block_warn_ms = 15000
+ *   invalid_flag_retry_s = 30
+ *
+ *   [management]
+ *   listen = 127.0.0.1:9300
+ *   token_file = api.token
+ */
+export interface ServerAddress {
+  host: string;
+  port: number;
+  /** Label for operators: "server1" or the name given in the template (南方, 福田 ...). */
+  name: string;
+}
+
+export type TlsMode = 'file' | 'ekey' | 'soft';
+
+export interface TlsSettings {
+  mode: TlsMode;
+  ca: string;
+  cert: string;
+  key: string;
+  serverName: string;
+}
+
+export interface LinkSettings {
+  heartbeatMs: number;
+  silenceMs: number;
+  connectTimeoutMs: number;
+  backoffInitialMs: number;
+  backoffMaxMs: number;
+  primaryRetryS: number;
+}
+
+export interface GatewayOptions {
+  noFills: boolean;
+  linkDownFlag: string | null;
+  timeFile: string | null;
+  timeFileIntervalS: number;
+  /** Minutes after CST midnight, or null. */
+  autoExit: number | null;
+  archiveOldReturns: boolean;
+  sendBlockWarnMs: number;
+  invalidFlagRetryS: number;
+}
+
+export interface ManagementSettings {
+  host: string;
+  port: number;
+  tokenFile: string;
+}
+
+export interface TwConfig {
+  /** Absolute path of the tw.ini this came from. */
+  source: string;
+  station: { id: string; units: string[] };
+  files: { orders: string; returns: string; stateDir: string };
+  servers: ServerAddress[];
+  tls: TlsSettings;
+  link: LinkSettings;
+  options: GatewayOptions;
+  management: ManagementSettings;
+  /** Sections owned by other rooms (clock, logs, ekey ...), passed through as raw key/values. */
+  extra: Record<string, Record<string, string>>;
+}

@@ -1,0 +1,3 @@
+export * from './time.js';
+export * from './messages.js';
+export * from './errors.js';
