@@ -13,9 +13,11 @@
  *   returns = NQHB.DBF            ; 回报库
  *   state_dir = state             ; journal, lock, status snapshot
  *
- *   [servers]                     ; 通信服务器, walked in order (server1 first)
- *   server1 = 172.50.101.30:7043  ; 南方
- *   server2 = 172.60.101.30:7043  ; 福田
+ *   [servers]                     ; 通信服务器, walked in order of N (server1 first)
+ *   server1 = 172.50.101.30:7043  ; host:port, IPv4 or host name, port 1-65535
+ *   server1_name = 南方            ; optional label (ServerAddress.name); default "server1"
+ *   server2 = 172.60.101.30:7043
+ *   server2_name = 福田
  *
  *   [tls]
  *   mode = file                   ; file | ekey | soft
@@ -45,6 +47,22 @@
  *   [management]
  *   listen = 127.0.0.1:9300
  *   token_file = api.token
+ *
+ *   [clock] [logs] [ekey] [soft]  ; other rooms' sections: passed through raw in `extra`. The
+ *                                 ; templates write [clock] servers = a,b (time servers) and
+ *                                 ; [logs] endpoint = URL, bucket = NAME (object storage).
+ *
+ * Required: station id (/^[A-Z]\d{6}[A-Z]$/) and units (six digits each, no repeats), files
+ * orders and returns, at least one server, tls mode; for mode=file also ca, cert and key. Every
+ * other key takes the value shown above when absent or empty (`key =` means "not set"; empty
+ * link_down_flag, time_file, auto_exit mean off; tls ca/cert/key default to '').
+ * On disk: tls files given must exist; the directories of orders, returns, link_down_flag,
+ * time_file and token_file must exist (files inside state_dir excepted); state_dir or its parent
+ * must exist. Ranges: heartbeat_ms 100-29999 and below silence_ms; silence_ms 300-29999;
+ * connect_timeout_ms 100-120000; backoff_initial_ms 10-60000 <= backoff_max_ms <= 300000;
+ * primary_retry_s 10-86400; time_file_interval_s 1-3600; send_block_warn_ms 100-600000;
+ * invalid_flag_retry_s 1-3600; auto_exit HH:MM. Booleans: true/false, yes/no, on/off, 1/0.
+ * loadConfig (load.ts) checks all of it and reports every problem at once (ConfigError, NQ601).
  */
 export interface ServerAddress {
   host: string;

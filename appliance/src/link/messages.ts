@@ -29,6 +29,8 @@ export interface LogonBody {
   /** The gateway's trading date, YYYYMMDD CST. */
   tradingDate: string;
   software: string;
+  /** 不接受成交: the main station sends no fill returns (HBLB '2') to this session. */
+  noFills?: boolean;
 }
 
 export interface LogonAnswerBody {

@@ -1,3 +1,4 @@
 export * from './time.js';
 export * from './messages.js';
 export * from './errors.js';
+export * from './crc32.js';

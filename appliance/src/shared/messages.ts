@@ -18,6 +18,8 @@ export const MESSAGES = {
   NQ203_RETURNS_NOT_TODAY: '回报库中的记录不是今天的记录, 请删除库后重启系统!',
   NQ204_ORDERS_PATH: '委托库路径: {text}',
   NQ205_RETURNS_PATH: '回报库路径: {text}',
+  NQ206_WRITE_RETURNS_FAILED: '错误: 写回报库失败: {text}',
+  NQ207_WELCOME: '欢迎使用股转系统交易网关 ({text})',
   // Link
   NQ301_CONNECTING: '正在以小站号: {station} 连接通信服务器 {server}, 等待服务器响应',
   NQ302_CONNECTED: '小站端与服务器连接成功, 等待主站应答.',
@@ -33,6 +35,7 @@ export const MESSAGES = {
   NQ401_ORDER_UNIT: '委托第 {n} 笔交易单元 \'{unit}\' 错!',
   NQ402_ORDER_DATE: '错误：委托第 {n} 笔日期 \'{date}\' 错!',
   NQ403_ORDER_FLAG_INVALID: '委托第 {n} 笔处理标志非法, 30秒后重新处理',
+  NQ404_ORDER_FLAG_SKIPPED: '委托第 {n} 笔处理标志非法, 已跳过',
   // Orders (rejected by the main station)
   NQ411_MAIN_SERIAL: '主站错单通知：委托第{n}笔流水号非法!',
   NQ412_MAIN_SECURITY: '主站错单通知：委托第{n}笔证券代码非法/已停牌!',

@@ -1,0 +1,21 @@
+import { Command } from 'commander';
+import { SOFTWARE } from '../gateway/index.js';
+import { registerRunCommands } from './run.js';
+import { registerStatusCommand } from './status.js';
+import { registerFeedCommand } from './feed.js';
+import { registerLabCommands } from './lab.js';
+import { registerConfigCommands } from './config.js';
+import { registerClockCommands } from './clock.js';
+
+/** `nqgw`: every operator and lab command. Each sub-command lives in its own file here. */
+const program = new Command('nqgw')
+  .description('NEEQ trading gateway DR appliance (股转系统交易网关)')
+  .version(SOFTWARE);
+registerRunCommands(program);
+registerStatusCommand(program);
+registerFeedCommand(program);
+registerLabCommands(program);
+registerConfigCommands(program);
+registerClockCommands(program);
+
+await program.parseAsync(process.argv);

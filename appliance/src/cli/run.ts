@@ -1,0 +1,49 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config/index.js';
+import { Gateway } from '../gateway/index.js';
+import { MainStationSimulator, loadSimConfig } from '../sim/index.js';
+import { EXIT, printError, untilSignal } from './output.js';
+
+export function registerRunCommands(program: Command): void {
+  program
+    .command('run')
+    .description('run the gateway in the foreground until SIGTERM')
+    .requiredOption('--config <file>', 'tw.ini')
+    .action(async (opts: { config: string }) => {
+      let gateway: Gateway;
+      try {
+        gateway = new Gateway(loadConfig(opts.config), { stdout: true });
+        await gateway.start();
+      } catch (err) {
+        printError(err);
+        process.exitCode = (err as { code?: string }).code === 'NQ601' ? EXIT.BAD_INPUT : EXIT.REFUSED;
+        return;
+      }
+      gateway.on('exit', () => process.exit(EXIT.OK));
+      untilSignal(async () => {
+        await gateway.stop();
+        return EXIT.OK;
+      });
+    });
+
+  program
+    .command('sim')
+    .description('run the main-station simulator in the foreground until SIGTERM')
+    .requiredOption('--config <file>', 'sim.ini')
+    .action(async (opts: { config: string }) => {
+      let sim: MainStationSimulator;
+      try {
+        sim = new MainStationSimulator(await loadSimConfig(opts.config));
+        await sim.start();
+      } catch (err) {
+        printError(err);
+        process.exitCode = EXIT.BAD_INPUT;
+        return;
+      }
+      process.stdout.write(`simulator listening on ${sim.port}, admin on ${sim.adminPort}\n`);
+      untilSignal(async () => {
+        await sim.stop();
+        return EXIT.OK;
+      });
+    });
+}

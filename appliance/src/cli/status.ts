@@ -1,0 +1,54 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config/index.js';
+import { readStatusSnapshot, type GatewayStatus } from '../gateway/index.js';
+import { cstClock } from '../shared/index.js';
+import { EXIT, printError } from './output.js';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The vendor's main screen, as text for an SSH session. */
+export function renderScreen(s: GatewayStatus, running: boolean): string {
+  const row = (a: string, b: string): string => `${a.padEnd(28)}${b}`;
+  const lines = [
+    `股转系统交易网关 (nqgw)   ${running ? '运行中' : '未运行 (last seen ' + s.updatedAt + ')'}`,
+    row(`小站号: ${s.station}`, `通信服务器: ${s.server ?? '-'}`),
+    row(`交易单元: ${s.units.join(',')}`, `即时回报: ${s.returns}`),
+    row(`待发委托: ${s.pending}`, `已发委托: ${s.sent}`),
+    row(`成功委托: ${s.accepted}`, `非法委托: ${s.rejected}`),
+    row(`通信状态: ${s.linkState}`, `股市状态: ${s.marketState}`),
+    `特别提示: ${s.notice}`,
+  ];
+  if (s.holds.length > 0) lines.push(`暂停发送: ${s.holds.join(', ')}`);
+  lines.push('');
+  for (const l of s.log.slice(-15)) lines.push(`${cstClock(l.time)} ${l.text}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function registerStatusCommand(program: Command): void {
+  program
+    .command('status')
+    .description('print the status screen (exit 0: link up, 1: running but link not up, 3: not running)')
+    .requiredOption('--config <file>', 'tw.ini')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { config: string; json?: boolean }) => {
+      try {
+        const config = loadConfig(opts.config);
+        const status = await readStatusSnapshot(config.files.stateDir);
+        const running = status !== null && alive(status.pid);
+        if (opts.json) process.stdout.write(`${JSON.stringify({ running, ...status })}\n`);
+        else if (status) process.stdout.write(renderScreen(status, running));
+        else process.stdout.write('网关未运行 (no status yet)\n');
+        process.exitCode = !running ? EXIT.REFUSED : status?.linkState === '正常' ? EXIT.OK : EXIT.DEGRADED;
+      } catch (err) {
+        printError(err);
+        process.exitCode = EXIT.BAD_INPUT;
+      }
+    });
+}

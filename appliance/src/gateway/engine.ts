@@ -1,0 +1,293 @@
+import { EventEmitter } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { TwConfig } from '../config/index.js';
+import { FileTlsCredentials, LinkClient, type TlsCredentials } from '../link/index.js';
+import { OrderFileReader, ReturnFileWriter, readReturnFile } from '../dbf/index.js';
+import { AppError, cstClock, cstDate, formatMessage, systemClock, type Clock } from '../shared/index.js';
+import { AnswerMatcher, FileJournal, orderKey } from './journal.js';
+import { OrderFileLock } from './lock.js';
+import { OperatorLog } from './oplog.js';
+import { OptionEffects } from './options.js';
+import { OrderPump } from './orders.js';
+import { ReturnSink, type ReturnCounters } from './returns.js';
+import { writeStatusSnapshot, type GatewayStatus, type LinkWord } from './status.js';
+import { openReturnFile } from './startup.js';
+
+export const SOFTWARE = 'nqgw 0.1.0';
+const POLL_MS = 5;
+
+export interface GatewayDeps {
+  clock?: Clock;
+  credentials?: TlsCredentials;
+  /** Echo operator lines to stdout (the CLI does; tests don't). */
+  stdout?: boolean;
+}
+
+/**
+ * The gateway: NQWT.DBF → main station → NQHB.DBF, with the vendor's screen as its status. It
+ * joins the rooms (dbf, link) and owns the order of things: store, send, flag; write, then ack.
+ * Events: 'status' (GatewayStatus) and 'exit' (reason) when it stopped by itself (auto exit).
+ */
+export class Gateway extends EventEmitter {
+  readonly log: OperatorLog;
+  private readonly clock: Clock;
+  private readonly lock: OrderFileLock;
+  private reader: OrderFileReader | null = null;
+  private writer: ReturnFileWriter | null = null;
+  private journal: FileJournal | null = null;
+  private pump: OrderPump | null = null;
+  private sink: ReturnSink | null = null;
+  private link: LinkClient | null = null;
+  private options: OptionEffects | null = null;
+  private readonly holds = new Set<string>();
+  private pumpTimer: NodeJS.Timeout | null = null;
+  private statusTimer: NodeJS.Timeout | null = null;
+  private pumping = false;
+  private stopping = false;
+  private linkWord: LinkWord = '未知';
+  private marketState = '未知';
+  private notice = '';
+  private readonly startedAt: number;
+
+  constructor(
+    readonly config: TwConfig,
+    private readonly deps: GatewayDeps = {},
+  ) {
+    super();
+    this.clock = deps.clock ?? systemClock;
+    this.startedAt = this.clock.now();
+    mkdirSync(config.files.stateDir, { recursive: true, mode: 0o700 });
+    this.log = new OperatorLog({
+      clock: this.clock,
+      file: path.join(config.files.stateDir, 'gateway.log'),
+      stdout: deps.stdout ?? false,
+    });
+    this.lock = OrderFileLock.forOrderFile(config.files.orders, config.station.id);
+  }
+
+  /** Open everything and start carrying orders. Throws a typed error if it cannot. */
+  async start(): Promise<void> {
+    const { config, log } = this;
+    const today = cstDate(this.clock.now());
+    log.info(formatMessage('NQ207_WELCOME', { text: SOFTWARE }), 'NQ207');
+    log.info(formatMessage('NQ204_ORDERS_PATH', { text: config.files.orders }), 'NQ204');
+    log.info(formatMessage('NQ205_RETURNS_PATH', { text: config.files.returns }), 'NQ205');
+    this.lock.acquire();
+    try {
+      this.writer = await openReturnFile(config, today, log);
+      const counters = await this.countReturns();
+      this.journal = FileJournal.forDay(config.files.stateDir, today);
+      const matcher = new AnswerMatcher();
+      const replay = await this.journal.open(matcher);
+      this.reader = new OrderFileReader(config.files.orders);
+      await this.reader.open();
+      this.reader.skipTo(replay.resumeRecNo);
+      this.pump = new OrderPump(
+        this.reader,
+        this.journal,
+        replay,
+        matcher,
+        config.station.units,
+        log,
+        config.options.invalidFlagRetryS * 1000,
+        () => this.clock.now(),
+        () => cstDate(this.clock.now()),
+      );
+      this.sink = new ReturnSink(
+        this.writer,
+        log,
+        counters,
+        (seq) => this.link?.ackReturn(seq),
+        (reason) => this.link?.reconnect(reason),
+      );
+      if (replay.pending.size > 0) {
+        log.info(`日志中有 ${replay.pending.size} 笔委托未获主站确认, 连接后将以可能重复标志重发`, 'NQ708');
+      }
+    } catch (err) {
+      await this.closeFiles();
+      this.lock.release();
+      throw err;
+    }
+    this.startLink();
+    this.options = new OptionEffects(
+      config.options,
+      this.clock,
+      () => void this.autoExit(),
+      (text) => log.warn(text),
+    );
+    this.options.start();
+    void this.options.linkDown(true);
+    this.statusTimer = setInterval(() => void this.publishStatus(), 500);
+    this.schedulePump(0);
+  }
+
+  private async countReturns(): Promise<ReturnCounters> {
+    const rows = await readReturnFile(this.config.files.returns);
+    const counters: ReturnCounters = { returns: rows.length, accepted: 0, rejected: 0 };
+    for (const row of rows) {
+      if (row.HBLB === '0') counters.accepted++;
+      else if (row.HBLB === '1') counters.rejected++;
+    }
+    return counters;
+  }
+
+  private startLink(): void {
+    const { config } = this;
+    const credentials =
+      this.deps.credentials ?? new FileTlsCredentials(config.tls.ca, config.tls.cert, config.tls.key);
+    const link = new LinkClient({
+      station: config.station.id,
+      units: config.station.units,
+      auth: config.tls.mode,
+      servers: config.servers,
+      link: config.link,
+      serverName: config.tls.serverName,
+      credentials,
+      clock: this.clock,
+      lastReturnSeq: () => this.sink?.lastSeq ?? 0,
+      tradingDate: () => cstDate(this.clock.now()),
+      sendBlockWarnMs: config.options.sendBlockWarnMs,
+      noFills: config.options.noFills,
+    });
+    this.link = link;
+    link.on('log', (l: { level: 'info' | 'warn' | 'error'; code?: string; text: string }) =>
+      this.log.write(l.level, l.text, l.code),
+    );
+    link.on('state', (state: string) => {
+      this.linkWord = state === 'up' ? '正常' : state === 'connecting' || state === 'logging-on' ? '正在连接' : '中断';
+      void this.options?.linkDown(state !== 'up');
+    });
+    link.on('up', () => void this.onLinkUp());
+    link.on('drain', () => this.schedulePump(0));
+    link.on('orderAnswers', (answers: { JYDY: string; LSH: string }[]) => {
+      void this.pump?.answered(answers.map((a) => orderKey(a.JYDY, a.LSH))).catch((err) => this.fail(err));
+    });
+    link.on('returns', (rows) => this.sink?.push(rows));
+    link.on('notice', (text: string) => {
+      this.notice = `${cstClock(this.clock.now()).slice(0, 5)} ${text}`;
+    });
+    link.on('market', (state: string) => {
+      this.marketState = state;
+    });
+    link.start();
+  }
+
+  private async onLinkUp(): Promise<void> {
+    if (!this.pump || !this.link) return;
+    try {
+      const n = await this.pump.resendInFlight(this.link);
+      if (n > 0) this.log.info(`已重发 ${n} 笔未获确认的委托 (可能重复)`, 'NQ709');
+    } catch (err) {
+      this.fail(err);
+    }
+    this.schedulePump(0);
+  }
+
+  private schedulePump(delay: number): void {
+    if (this.stopping || this.pumpTimer) return;
+    this.pumpTimer = setTimeout(() => {
+      this.pumpTimer = null;
+      void this.runPump();
+    }, delay);
+  }
+
+  private canSend(): boolean {
+    return this.link !== null && this.link.state === 'up' && this.link.writable && this.holds.size === 0;
+  }
+
+  private async runPump(): Promise<void> {
+    if (this.pumping || this.stopping || !this.pump || !this.link) return;
+    this.pumping = true;
+    let looked = 0;
+    try {
+      if (this.canSend()) looked = await this.pump.step(this.link);
+    } catch (err) {
+      this.fail(err);
+    } finally {
+      this.pumping = false;
+    }
+    this.schedulePump(looked > 0 ? 0 : POLL_MS);
+  }
+
+  /** A failure on the order path is loud, and sending pauses until it clears. */
+  private fail(err: unknown): void {
+    const e = err as AppError;
+    this.log.error(e.message, e.code);
+    if (e.hint) this.log.error(e.hint, e.code);
+  }
+
+  /** Hold or release sending for a reason (operator pause, clock alarm, ...). */
+  hold(reason: string, on: boolean): void {
+    if (on) this.holds.add(reason);
+    else this.holds.delete(reason);
+    if (!on) this.schedulePump(0);
+  }
+
+  reconnect(reason: string): void {
+    this.link?.reconnect(reason);
+  }
+
+  switchTo(index: number): void {
+    this.link?.switchTo(index);
+  }
+
+  status(): GatewayStatus {
+    const now = this.clock.now();
+    const counters = this.sink?.counters ?? { returns: 0, accepted: 0, rejected: 0 };
+    const server = this.link?.server;
+    return {
+      pid: process.pid,
+      station: this.config.station.id,
+      units: this.config.station.units,
+      server: server ? `${server.name} ${server.host}:${server.port}` : null,
+      returns: counters.returns,
+      pending: this.pump?.waiting ?? 0,
+      sent: this.pump?.counters.sent ?? 0,
+      accepted: counters.accepted,
+      rejected: counters.rejected + (this.pump?.counters.refused ?? 0),
+      awaitingAnswer: this.pump?.awaitingAnswer ?? 0,
+      linkState: this.linkWord,
+      marketState: this.marketState,
+      notice: this.notice,
+      lastReturnSeq: this.sink?.lastSeq ?? 0,
+      holds: [...this.holds],
+      startedAt: new Date(this.startedAt).toISOString(),
+      updatedAt: new Date(now).toISOString(),
+      log: this.log.recent().slice(-50),
+    };
+  }
+
+  private async publishStatus(): Promise<void> {
+    const status = this.status();
+    this.emit('status', status);
+    await writeStatusSnapshot(this.config.files.stateDir, status).catch(() => undefined);
+  }
+
+  private async autoExit(): Promise<void> {
+    this.log.info('程序自动退出', 'NQ210');
+    await this.stop();
+    this.emit('exit', 'auto-exit');
+  }
+
+  /** Stop cleanly: no new sends, returns in hand written, files closed, lock released. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    if (this.pumpTimer) clearTimeout(this.pumpTimer);
+    if (this.statusTimer) clearInterval(this.statusTimer);
+    this.options?.stop();
+    while (this.pumping) await new Promise((r) => setTimeout(r, 5));
+    await this.link?.stop();
+    await this.sink?.idle();
+    await this.publishStatus();
+    await this.closeFiles();
+    this.lock.release();
+  }
+
+  private async closeFiles(): Promise<void> {
+    await this.journal?.close();
+    await this.reader?.close();
+    await this.writer?.close();
+  }
+}

@@ -1,0 +1,6 @@
+export { Gateway, SOFTWARE, type GatewayDeps } from './engine.js';
+export { FileJournal, orderKey, JournalCorruptError, JournalWriteError, type JournalEntry } from './journal.js';
+export { OrderFileLock, LockHeldError, type LockOwner } from './lock.js';
+export { OperatorLog, type OperatorLine } from './oplog.js';
+export { readStatusSnapshot, STATUS_FILE, type GatewayStatus } from './status.js';
+export { StartupError } from './startup.js';

@@ -1,0 +1,222 @@
+import { promises as fsp, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { AppError, crc32 } from '../shared/index.js';
+import type { OrderBody } from '../link/index.js';
+
+/**
+ * The store-then-send journal: the reason a kill -9 loses no order and the main station never
+ * takes one twice. An order is written here, and synced, before its frame is sent; the main
+ * station's answer is written when it comes. After a restart, orders without an answer are sent
+ * again marked as possible duplicates, and the main station drops the ones it already holds.
+ *
+ * One file per trading day (CST), one record per line: `<crc32 hex>\t<json>\n`. The checksum
+ * tells a torn last line (cut by a crash: dropped, the file trimmed) from damage in the middle
+ * (loud error: a journal that lies is worse than a stopped gateway).
+ */
+export type JournalEntry =
+  /** An order taken from NQWT.DBF, to be sent. */
+  | { k: 'o'; key: string; recNo: number; order: OrderBody }
+  /** Orders the main station answered (taken or duplicate): nothing more to do for them. */
+  | { k: 'a'; keys: string[] }
+  /** A record refused by the gateway's own checks (CLBZ set to '2'). */
+  | { k: 'r'; key: string; recNo: number; code: string }
+  /** A record passed over after its invalid CLBZ stayed invalid past the retry. */
+  | { k: 'x'; recNo: number }
+  /** Every NQWT record before `next` is decided: a restart reads on from here. */
+  | { k: 'm'; next: number };
+
+export class JournalCorruptError extends AppError {
+  constructor(file: string, line: number) {
+    super(
+      'NQ701',
+      `journal ${file} is damaged at line ${line}`,
+      'Stop the gateway and keep the file for analysis; do not delete it. Orders it lists may need checking against the main station.',
+    );
+  }
+}
+
+export class JournalWriteError extends AppError {
+  constructor(file: string, cause: unknown) {
+    super(
+      'NQ702',
+      `cannot write the journal ${file}: ${(cause as Error).message}`,
+      'Check the disk (space, permissions) of the state directory; orders are held until it is writable.',
+      { cause },
+    );
+  }
+}
+
+export interface Decision {
+  key: string;
+  outcome: 'sent' | 'refused';
+}
+
+/** What the journal says at start-up. */
+export interface JournalReplay {
+  /** Orders journaled but not answered, by NQWT record number. */
+  pending: Map<number, { key: string; order: OrderBody }>;
+  /**
+   * NQWT records already decided (sent or refused), with the order's key: a restart must not
+   * decide them again. The key guards against a replaced file whose record N is another order.
+   */
+  decided: Map<number, Decision>;
+  /** First NQWT record number not yet decided. */
+  resumeRecNo: number;
+  entries: number;
+  /** Orders journaled today (已发委托 after a restart) and records refused or passed over. */
+  ordered: number;
+  refused: number;
+}
+
+export function orderKey(unit: string, serial: string): string {
+  return `${unit}|${serial}`;
+}
+
+function encodeLine(entry: JournalEntry): string {
+  const json = JSON.stringify(entry);
+  return `${crc32(json).toString(16).padStart(8, '0')}\t${json}\n`;
+}
+
+export class FileJournal {
+  private handle: fsp.FileHandle | null = null;
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(readonly file: string) {}
+
+  static forDay(stateDir: string, tradingDate: string): FileJournal {
+    const dir = path.join(stateDir, 'journal');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    return new FileJournal(path.join(dir, `${tradingDate}.jnl`));
+  }
+
+  /** Replays the day's journal; `matcher` is left holding the orders still awaiting an answer. */
+  async open(matcher: AnswerMatcher): Promise<JournalReplay> {
+    const replay: JournalReplay = {
+      pending: new Map(),
+      decided: new Map(),
+      resumeRecNo: 1,
+      entries: 0,
+      ordered: 0,
+      refused: 0,
+    };
+    let text = '';
+    try {
+      text = await fsp.readFile(this.file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new JournalWriteError(this.file, err);
+    }
+    let goodBytes = 0;
+    const lines = text.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!;
+      const isLast = i === lines.length - 1;
+      if (isLast && line === '') break;
+      const entry = this.decode(line);
+      if (!entry) {
+        // A bad line is forgiven only at the very end: that is where a crash cuts.
+        if (isLast || (i === lines.length - 2 && lines[i + 1] === '')) break;
+        throw new JournalCorruptError(this.file, i + 1);
+      }
+      if (isLast) break; // complete JSON but no newline: the crash came before the sync; drop it
+      applyEntry(replay, entry, matcher);
+      goodBytes += Buffer.byteLength(line, 'utf8') + 1;
+    }
+    this.handle = await fsp.open(this.file, 'a+', 0o600);
+    const { size } = await this.handle.stat();
+    if (size !== goodBytes) await this.handle.truncate(goodBytes);
+    return replay;
+  }
+
+  private decode(line: string): JournalEntry | null {
+    const tab = line.indexOf('\t');
+    if (tab !== 8) return null;
+    const json = line.slice(9);
+    if (crc32(json).toString(16).padStart(8, '0') !== line.slice(0, 8)) return null;
+    try {
+      return JSON.parse(json) as JournalEntry;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Append entries; with `durable` the call returns only once they are on disk (fdatasync).
+   * Calls are serialised, so one batch's sync covers everything written before it.
+   */
+  append(entries: JournalEntry[], durable: boolean): Promise<void> {
+    const text = entries.map(encodeLine).join('');
+    const run = this.chain.then(async () => {
+      const handle = this.handle;
+      if (!handle) throw new JournalWriteError(this.file, new Error('journal is not open'));
+      try {
+        await handle.write(text);
+        if (durable) await handle.datasync();
+      } catch (err) {
+        throw new JournalWriteError(this.file, err);
+      }
+    });
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  async close(): Promise<void> {
+    await this.chain;
+    const handle = this.handle;
+    this.handle = null;
+    if (handle) {
+      await handle.datasync().catch(() => undefined);
+      await handle.close();
+    }
+  }
+}
+
+/**
+ * Answers name an order by unit and serial number only. A broker may repeat a serial number (the
+ * main station then rejects the second), so answers are matched to orders first-sent,
+ * first-answered: the main station answers in the order it receives.
+ */
+export class AnswerMatcher {
+  private readonly byKey = new Map<string, number[]>();
+
+  sent(key: string, recNo: number): void {
+    const list = this.byKey.get(key);
+    if (list) list.push(recNo);
+    else this.byKey.set(key, [recNo]);
+  }
+
+  /** The record an answer for `key` belongs to, or undefined for an answer we were not waiting for. */
+  answered(key: string): number | undefined {
+    const list = this.byKey.get(key);
+    const recNo = list?.shift();
+    if (list && list.length === 0) this.byKey.delete(key);
+    return recNo;
+  }
+}
+
+export function applyEntry(replay: JournalReplay, entry: JournalEntry, matcher: AnswerMatcher): void {
+  replay.entries++;
+  switch (entry.k) {
+    case 'o':
+      if (!replay.decided.has(entry.recNo)) replay.ordered++;
+      replay.decided.set(entry.recNo, { key: entry.key, outcome: 'sent' });
+      replay.pending.set(entry.recNo, { key: entry.key, order: entry.order });
+      matcher.sent(entry.key, entry.recNo);
+      break;
+    case 'a':
+      for (const key of entry.keys) {
+        const recNo = matcher.answered(key);
+        if (recNo !== undefined) replay.pending.delete(recNo);
+      }
+      break;
+    case 'r':
+      replay.decided.set(entry.recNo, { key: entry.key, outcome: 'refused' });
+      replay.refused++;
+      break;
+    case 'x':
+      replay.refused++;
+      break;
+    case 'm':
+      replay.resumeRecNo = Math.max(replay.resumeRecNo, entry.next);
+      break;
+  }
+}

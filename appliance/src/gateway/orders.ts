@@ -1,0 +1,222 @@
+import type { OrderBody } from '../link/index.js';
+import type { OrderRow } from '../dbf/index.js';
+import { checkOrder } from './validate.js';
+import { orderKey, type AnswerMatcher, type Decision, type FileJournal, type JournalEntry, type JournalReplay } from './journal.js';
+import type { OperatorLog } from './oplog.js';
+import { formatMessage } from '../shared/index.js';
+
+/** What the order pump needs of the order file (dbf's OrderFileReader has this shape). */
+export interface OrderSource {
+  readNew(): Promise<{
+    records: { recNo: number; row: OrderRow }[];
+    deletedSkipped: number;
+    warnings: { recNo?: number; code: string; message: string }[];
+  }>;
+  rereadRecord(recNo: number): Promise<OrderRow | null>;
+  setFlags(recNos: number[], flag: string): Promise<void>;
+  readonly nextRecNo: number;
+}
+
+/** What the order pump needs of the link (link's LinkClient has this shape). */
+export interface OrderSink {
+  sendOrders(orders: { body: OrderBody; possDup: boolean }[]): boolean;
+}
+
+interface InFlight {
+  recNo: number;
+  key: string;
+  order: OrderBody;
+  /** Written to a socket at least once (or possibly, before a restart): resend as possible duplicate. */
+  maybeSent: boolean;
+}
+
+export interface PumpCounters {
+  sent: number;
+  refused: number;
+}
+
+export const FLAG_NEW = '0';
+export const FLAG_SENT = '1';
+export const FLAG_REFUSED = '2';
+
+export function toOrderBody(row: OrderRow, recNo: number): OrderBody {
+  return {
+    JYDY: row.JYDY,
+    WTRQ: row.WTRQ,
+    WTSJ: row.WTSJ,
+    LSH: row.LSH,
+    GDDM: row.GDDM,
+    ZQDM: row.ZQDM,
+    YWLB: row.YWLB,
+    WTJG: row.WTJG,
+    WTSL: row.WTSL,
+    DFXW: row.DFXW,
+    DFGD: row.DFGD,
+    YDH: row.YDH,
+    CDLSH: row.CDLSH,
+    BZ: row.BZ,
+    recNo,
+  };
+}
+
+/**
+ * NQWT.DBF → journal → link. One step reads what is new, decides each record, journals the
+ * decisions with one sync, sends, and only then flags the records CLBZ='1'. The journal, not the
+ * CLBZ flag, is what makes a restart safe: a crash between send and flag leaves CLBZ '0' on an
+ * order the journal knows, which is then resent as a possible duplicate, never as a new order.
+ */
+export class OrderPump {
+  private readonly inflight = new Map<number, InFlight>();
+  private readonly decided: Map<number, Decision>;
+  private readonly deferred = new Map<number, number>(); // recNo → first seen (ms)
+  private readonly units: ReadonlySet<string>;
+  readonly counters: PumpCounters;
+
+  constructor(
+    private readonly source: OrderSource,
+    private readonly journal: FileJournal,
+    replay: JournalReplay,
+    private readonly matcher: AnswerMatcher,
+    units: string[],
+    private readonly log: OperatorLog,
+    private readonly retryInvalidMs: number,
+    private readonly now: () => number,
+    private readonly today: () => string,
+  ) {
+    this.units = new Set(units);
+    this.decided = replay.decided;
+    for (const [recNo, item] of replay.pending) this.inflight.set(recNo, { recNo, ...item, maybeSent: true });
+    this.counters = { sent: replay.ordered, refused: replay.refused };
+  }
+
+  /** Orders journaled and not yet answered by the main station. */
+  get awaitingAnswer(): number {
+    return this.inflight.size;
+  }
+
+  /** Orders waiting to go out: journaled but never sent, plus records held for their flag. */
+  get waiting(): number {
+    let n = this.deferred.size;
+    for (const item of this.inflight.values()) if (!item.maybeSent) n++;
+    return n;
+  }
+
+  /** Read and send what is new. Returns how many records it looked at (0: nothing new). */
+  async step(link: OrderSink): Promise<number> {
+    const batch = await this.source.readNew();
+    for (const w of batch.warnings) this.log.warn(w.message, w.code);
+    const rows = batch.records.map((r) => ({ recNo: r.recNo, row: r.row }));
+    rows.push(...(await this.dueRetries()));
+    if (rows.length === 0) return batch.deletedSkipped;
+    await this.decide(rows, link);
+    return rows.length + batch.deletedSkipped;
+  }
+
+  private async decide(rows: { recNo: number; row: OrderRow }[], link: OrderSink): Promise<void> {
+    const entries: JournalEntry[] = [];
+    const toSend: InFlight[] = [];
+    const refused: number[] = [];
+    const answeredFlagLost: number[] = [];
+    const today = this.today();
+    for (const { recNo, row } of rows) {
+      if (row.CLBZ === FLAG_SENT || row.CLBZ === FLAG_REFUSED) continue;
+      if (row.CLBZ !== FLAG_NEW) {
+        this.deferInvalid(recNo, row.CLBZ);
+        continue;
+      }
+      const key = orderKey(row.JYDY, row.LSH);
+      const earlier = this.decided.get(recNo);
+      if (earlier?.key === key) {
+        // Decided before a restart and only the CLBZ write was lost (or the order is still in
+        // flight, and is resent after logon).
+        if (earlier.outcome === 'refused') refused.push(recNo);
+        else if (!this.inflight.has(recNo)) answeredFlagLost.push(recNo);
+        continue;
+      }
+      const refusal = checkOrder(row, recNo, this.units, today);
+      this.decided.set(recNo, { key, outcome: refusal ? 'refused' : 'sent' });
+      if (refusal) {
+        entries.push({ k: 'r', key, recNo, code: refusal.code });
+        refused.push(recNo);
+        this.counters.refused++;
+        this.log.error(refusal.text, refusal.code);
+        continue;
+      }
+      const item: InFlight = { recNo, key, order: toOrderBody(row, recNo), maybeSent: false };
+      entries.push({ k: 'o', key, recNo, order: item.order });
+      toSend.push(item);
+    }
+    entries.push({ k: 'm', next: this.resumePoint() });
+    await this.journal.append(entries, true);
+    for (const item of toSend) {
+      this.inflight.set(item.recNo, item);
+      this.matcher.sent(item.key, item.recNo);
+    }
+    if (toSend.length > 0) await this.send(toSend, link);
+    if (refused.length > 0) await this.source.setFlags(refused, FLAG_REFUSED);
+    if (answeredFlagLost.length > 0) await this.source.setFlags(answeredFlagLost, FLAG_SENT);
+  }
+
+  private async send(items: InFlight[], link: OrderSink): Promise<boolean> {
+    const ok = link.sendOrders(items.map((i) => ({ body: i.order, possDup: i.maybeSent })));
+    if (!ok) return false; // still journaled: they go out on the next logon
+    for (const item of items) {
+      if (!item.maybeSent) this.counters.sent++;
+      item.maybeSent = true;
+    }
+    await this.source.setFlags(
+      items.map((i) => i.recNo),
+      FLAG_SENT,
+    );
+    return true;
+  }
+
+  /** After a logon: everything journaled and unanswered goes again, in order. */
+  async resendInFlight(link: OrderSink): Promise<number> {
+    const items = [...this.inflight.values()].sort((a, b) => a.recNo - b.recNo);
+    if (items.length === 0) return 0;
+    await this.send(items, link);
+    return items.length;
+  }
+
+  /** The main station's receipts: those orders are done with. */
+  async answered(keys: string[]): Promise<void> {
+    for (const key of keys) {
+      const recNo = this.matcher.answered(key);
+      if (recNo !== undefined) this.inflight.delete(recNo);
+    }
+    // Not synced: losing an answer only means a possible-duplicate resend the main station drops.
+    await this.journal.append([{ k: 'a', keys }], false);
+  }
+
+  private deferInvalid(recNo: number, flag: string): void {
+    if (this.deferred.has(recNo)) return;
+    this.deferred.set(recNo, this.now());
+    this.log.warn(`${formatMessage('NQ403_ORDER_FLAG_INVALID', { n: recNo })} (CLBZ='${flag}')`, 'NQ403');
+  }
+
+  private async dueRetries(): Promise<{ recNo: number; row: OrderRow }[]> {
+    const due: { recNo: number; row: OrderRow }[] = [];
+    const now = this.now();
+    for (const [recNo, since] of this.deferred) {
+      if (now - since < this.retryInvalidMs) continue;
+      this.deferred.delete(recNo);
+      const row = await this.source.rereadRecord(recNo);
+      if (row && row.CLBZ === FLAG_NEW) {
+        due.push({ recNo, row });
+      } else if (row && row.CLBZ !== FLAG_SENT && row.CLBZ !== FLAG_REFUSED) {
+        this.counters.refused++;
+        this.log.error(`${formatMessage('NQ404_ORDER_FLAG_SKIPPED', { n: recNo })} (CLBZ='${row.CLBZ}')`, 'NQ404');
+        await this.journal.append([{ k: 'x', recNo }], true);
+      }
+    }
+    return due;
+  }
+
+  /** First record a restart must read again: the oldest record still held for its flag. */
+  private resumePoint(): number {
+    let point = this.source.nextRecNo;
+    for (const recNo of this.deferred.keys()) point = Math.min(point, recNo);
+    return point;
+  }
+}

@@ -1,0 +1,37 @@
+import type { TwConfig } from '../config/index.js';
+import { ReturnFileWriter, ReturnsNotTodayError } from '../dbf/index.js';
+import { AppError, VendorError, formatMessage } from '../shared/index.js';
+import type { OperatorLog } from './oplog.js';
+
+/**
+ * The start-up refusal the vendor's operators know: a return file holding another day's rows is
+ * not opened, and the screen says, in this order, why, that opening failed, and that the data
+ * could not be initialised. With archive_old_returns the old file is moved aside instead.
+ */
+export class StartupError extends AppError {}
+
+export async function openReturnFile(config: TwConfig, today: string, log: OperatorLog): Promise<ReturnFileWriter> {
+  try {
+    const { writer, archivedTo } = await ReturnFileWriter.open(config.files.returns, {
+      today,
+      archiveOld: config.options.archiveOldReturns,
+    });
+    if (archivedTo) log.warn(`昨日回报库已归档: ${archivedTo}`, 'NQ208');
+    return writer;
+  } catch (err) {
+    const first =
+      err instanceof ReturnsNotTodayError
+        ? err.message
+        : `${(err as Error).message}${(err as AppError).hint ? ` - ${(err as AppError).hint}` : ''}`;
+    log.error(first, (err as AppError).code ?? 'NQ202');
+    log.error(formatMessage('NQ202_OPEN_RETURNS_FAILED'), 'NQ202');
+    log.error(formatMessage('NQ201_DATA_INIT_FAILED'), 'NQ201');
+    if (err instanceof VendorError) throw err;
+    throw new StartupError(
+      'NQ202',
+      formatMessage('NQ202_OPEN_RETURNS_FAILED'),
+      (err as AppError).hint ?? (err as Error).message,
+      { cause: err },
+    );
+  }
+}

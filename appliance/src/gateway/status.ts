@@ -1,0 +1,49 @@
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import type { OperatorLine } from './oplog.js';
+
+/** 通信状态 as the vendor's screen words it. */
+export type LinkWord = '未知' | '正在连接' | '正常' | '中断';
+
+/**
+ * Everything on the vendor's status screen, plus what an operator of a cloud appliance needs
+ * besides (which server, why sending is held). Written to state_dir/status.json by the running
+ * gateway; `nqgw status` and the ops API read it.
+ */
+export interface GatewayStatus {
+  pid: number;
+  station: string; // 小站号
+  units: string[]; // 交易单元
+  server: string | null; // 通信服务器
+  returns: number; // 即时回报
+  pending: number; // 待发委托
+  sent: number; // 已发委托
+  accepted: number; // 成功委托
+  rejected: number; // 非法委托
+  awaitingAnswer: number; // sent, main station's receipt not yet in
+  linkState: LinkWord; // 通信状态
+  marketState: string; // 股市状态
+  notice: string; // 特别提示
+  lastReturnSeq: number;
+  holds: string[];
+  startedAt: string;
+  updatedAt: string;
+  log: OperatorLine[];
+}
+
+export const STATUS_FILE = 'status.json';
+
+export async function writeStatusSnapshot(stateDir: string, status: GatewayStatus): Promise<void> {
+  const file = path.join(stateDir, STATUS_FILE);
+  const tmp = `${file}.${process.pid}.tmp`;
+  await fsp.writeFile(tmp, JSON.stringify(status));
+  await fsp.rename(tmp, file);
+}
+
+export async function readStatusSnapshot(stateDir: string): Promise<GatewayStatus | null> {
+  try {
+    return JSON.parse(await fsp.readFile(path.join(stateDir, STATUS_FILE), 'utf8')) as GatewayStatus;
+  } catch {
+    return null;
+  }
+}

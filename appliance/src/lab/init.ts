@@ -1,0 +1,154 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { createDbfFile, NQWT_LAYOUT } from '../dbf/index.js';
+import { LAB_SERVER_NAME, makeLabPki, type LabPki } from './certs.js';
+
+/**
+ * `nqgw lab init DIR`: a complete loopback lab in one folder - PKI, tw.ini for the gateway,
+ * sim.ini for the simulator, an empty NQWT.DBF and lab.json describing it all. lab.json is the
+ * interface other tools and checks read; keep its names stable.
+ */
+export interface LabDescription {
+  dir: string;
+  station: string;
+  units: string[];
+  twIni: string;
+  simIni: string;
+  orders: string;
+  returns: string;
+  stateDir: string;
+  simStateDir: string;
+  sim: { host: string; port: number; adminPort: number; adminUrl: string };
+  management: { host: string; port: number; url: string; tokenFile: string };
+  pki: LabPki;
+  serverName: string;
+}
+
+export interface LabOptions {
+  station?: string;
+  units?: string[];
+  /** Fixed ports instead of free ones picked now (tests pass their own). */
+  ports?: { sim: number; admin: number; management: number };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function initLab(dirArg: string, options: LabOptions = {}): Promise<LabDescription> {
+  const dir = path.resolve(dirArg);
+  const station = options.station ?? 'W888888T';
+  const units = options.units ?? ['729900', '729901'];
+  mkdirSync(dir, { recursive: true });
+  const ports = options.ports ?? { sim: await freePort(), admin: await freePort(), management: await freePort() };
+  const pki = makeLabPki(path.join(dir, 'pki'), station);
+  const lab: LabDescription = {
+    dir,
+    station,
+    units,
+    twIni: path.join(dir, 'tw.ini'),
+    simIni: path.join(dir, 'sim.ini'),
+    orders: path.join(dir, 'NQWT.DBF'),
+    returns: path.join(dir, 'NQHB.DBF'),
+    stateDir: path.join(dir, 'state'),
+    simStateDir: path.join(dir, 'sim-state'),
+    sim: {
+      host: '127.0.0.1',
+      port: ports.sim,
+      adminPort: ports.admin,
+      adminUrl: `http://127.0.0.1:${ports.admin}`,
+    },
+    management: {
+      host: '127.0.0.1',
+      port: ports.management,
+      url: `http://127.0.0.1:${ports.management}`,
+      tokenFile: path.join(dir, 'api.token'),
+    },
+    pki,
+    serverName: LAB_SERVER_NAME,
+  };
+  mkdirSync(lab.stateDir, { recursive: true, mode: 0o700 });
+  mkdirSync(lab.simStateDir, { recursive: true, mode: 0o700 });
+  if (!existsSync(lab.orders)) await createDbfFile(lab.orders, NQWT_LAYOUT);
+  if (!existsSync(lab.management.tokenFile)) {
+    writeFileSync(lab.management.tokenFile, `${randomBytes(24).toString('hex')}\n`, { mode: 0o600 });
+  }
+  writeFileSync(lab.twIni, renderLabTwIni(lab));
+  writeFileSync(lab.simIni, renderLabSimIni(lab));
+  writeFileSync(path.join(dir, 'lab.json'), `${JSON.stringify(lab, null, 2)}\n`);
+  return lab;
+}
+
+function rel(lab: LabDescription, file: string): string {
+  return path.relative(lab.dir, file);
+}
+
+export function renderLabTwIni(lab: LabDescription): string {
+  return `; tw.ini of the nqgw loopback lab (nqgw lab init). Paths are relative to this file.
+[station]
+id = ${lab.station}
+units = ${lab.units.join(',')}
+
+[files]
+orders = ${rel(lab, lab.orders)}
+returns = ${rel(lab, lab.returns)}
+state_dir = ${rel(lab, lab.stateDir)}
+
+[servers]
+server1 = ${lab.sim.host}:${lab.sim.port}
+
+[tls]
+mode = file
+ca = ${rel(lab, lab.pki.caCert)}
+cert = ${rel(lab, lab.pki.stationCert)}
+key = ${rel(lab, lab.pki.stationKey)}
+server_name = ${lab.serverName}
+
+[link]
+heartbeat_ms = 10000
+silence_ms = 20000
+
+[options]
+no_fills = false
+link_down_flag = ${rel(lab, path.join(lab.stateDir, 'LINKDOWN.FLG'))}
+time_file = ${rel(lab, path.join(lab.stateDir, 'TIME.TXT'))}
+time_file_interval_s = 5
+
+[management]
+listen = ${lab.management.host}:${lab.management.port}
+token_file = ${rel(lab, lab.management.tokenFile)}
+`;
+}
+
+export function renderLabSimIni(lab: LabDescription): string {
+  return `; sim.ini of the nqgw loopback lab: the main-station simulator.
+[server]
+listen = ${lab.sim.host}:${lab.sim.port}
+ca = ${rel(lab, lab.pki.caCert)}
+cert = ${rel(lab, lab.pki.serverCert)}
+key = ${rel(lab, lab.pki.serverKey)}
+state_dir = ${rel(lab, lab.simStateDir)}
+silence_s = 30
+heartbeat_s = 10
+fill_rule = full
+
+[admin]
+listen = ${lab.sim.host}:${lab.sim.adminPort}
+
+[station.${lab.station}]
+units = ${lab.units.join(',')}
+cert_cn = ${lab.station}
+
+[securities]
+listed = 43,83,87
+`;
+}

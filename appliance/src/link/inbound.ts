@@ -1,0 +1,89 @@
+import { FrameDecoder } from './frame.js';
+import { decodeMessage, MessageType, type Message } from './messages.js';
+import { LinkProtocolError } from './errors.js';
+
+/**
+ * The receiving half of a session, without side effects: bytes in, checked messages out.
+ * Checks, in this order, for each frame: framing (FrameDecoder), the packet sequence number (must be
+ * exactly the next one: a gap or a repeat is a protocol error, never papered over - QuickFIX/J#656),
+ * the message type and JSON (decodeMessage), the direction (only main-station → gateway types) and
+ * the body's shape (the fields the gateway relies on).
+ */
+export class Inbound {
+  private decoder = new FrameDecoder();
+  private expected = 1;
+
+  /** Sequence number the next incoming frame must carry. */
+  get nextSeq(): number {
+    return this.expected;
+  }
+
+  /**
+   * Decode what one chunk completes. Messages before a fault are returned with the fault, so the
+   * caller can deliver them before dropping the link.
+   */
+  push(chunk: Buffer): { messages: Message[]; error: Error | null } {
+    const messages: Message[] = [];
+    try {
+      for (const frame of this.decoder.push(chunk)) {
+        if (frame.seq !== this.expected) {
+          const what = frame.seq < this.expected ? 'repeated' : 'gap in';
+          throw new LinkProtocolError(`${what} packet sequence: expected ${this.expected}, got ${frame.seq}`);
+        }
+        const msg = decodeMessage(frame);
+        checkShape(msg);
+        this.expected += 1;
+        messages.push(msg);
+      }
+    } catch (err) {
+      return { messages, error: err instanceof Error ? err : new LinkProtocolError(String(err)) };
+    }
+    return { messages, error: null };
+  }
+}
+
+const isStr = (v: unknown): v is string => typeof v === 'string';
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
+
+function bad(msg: Message, field: string): never {
+  throw new LinkProtocolError(`${MessageType[msg.type]} without a valid ${field}`);
+}
+
+/** Shape checks of the messages the gateway receives; a message of the other direction is an error. */
+export function checkShape(msg: Message): void {
+  const b = msg.body as unknown as Record<string, unknown>;
+  switch (msg.type) {
+    case MessageType.LogonAnswer:
+      if (typeof b.ok !== 'boolean') bad(msg, 'ok');
+      if (b.code !== undefined && !isStr(b.code)) bad(msg, 'code');
+      if (b.text !== undefined && !isStr(b.text)) bad(msg, 'text');
+      if (b.ok === true && !isStr(b.marketState)) bad(msg, 'marketState');
+      return;
+    case MessageType.OrderAnswer:
+      if (!isStr(b.JYDY)) bad(msg, 'JYDY');
+      if (!isStr(b.LSH)) bad(msg, 'LSH');
+      if (b.status !== 'taken' && b.status !== 'duplicate') bad(msg, 'status');
+      return;
+    case MessageType.Return:
+      if (!isInt(b.HBXH) || b.HBXH < 1) bad(msg, 'HBXH');
+      if (!isStr(b.JYDY)) bad(msg, 'JYDY');
+      if (!isStr(b.LSH)) bad(msg, 'LSH');
+      if (b.HBLB !== '0' && b.HBLB !== '1' && b.HBLB !== '2' && b.HBLB !== '3') bad(msg, 'HBLB');
+      return;
+    case MessageType.Notice:
+      if (!isStr(b.text)) bad(msg, 'text');
+      return;
+    case MessageType.Quit:
+      if (b.reason !== undefined && !isStr(b.reason)) bad(msg, 'reason');
+      return;
+    case MessageType.MarketState:
+      if (!isStr(b.state)) bad(msg, 'state');
+      return;
+    case MessageType.Heartbeat:
+      return;
+    case MessageType.Logon:
+    case MessageType.Order:
+    case MessageType.ReturnAck:
+      throw new LinkProtocolError(`${MessageType[msg.type]} is sent by gateways, not by the main station`);
+  }
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# systemd units, udev rules, first-boot renderer and the host templates.
+set -euo pipefail
+
+: "${NQGW_STAGE:=/tmp/nqgw-image}"
+s="$NQGW_STAGE"
+
+install -m 0644 "$s/systemd/nqgw.service" /etc/systemd/system/nqgw.service
+install -m 0644 "$s/systemd/nqgw-firstboot.service" /etc/systemd/system/nqgw-firstboot.service
+install -m 0644 "$s/systemd/nqgw-usbip.service" /etc/systemd/system/nqgw-usbip.service
+
+install -d -m 0755 /etc/udev/rules.d
+install -m 0644 "$s/udev/70-nqgw-ekey.rules" /etc/udev/rules.d/70-nqgw-ekey.rules
+
+install -d -m 0755 /usr/local/libexec/nqgw /usr/local/share/nqgw/templates
+install -m 0755 "$s/files/nqgw-firstboot.sh" /usr/local/libexec/nqgw/nqgw-firstboot.sh
+install -m 0755 "$s/files/nqgw-usbip.sh" /usr/local/libexec/nqgw/nqgw-usbip.sh
+install -m 0644 "$s/files/nqgw-render-host.mjs" /usr/local/libexec/nqgw/nqgw-render-host.mjs
+install -m 0644 "$s/templates/"*.tmpl /usr/local/share/nqgw/templates/
+
+# nftables.service loads /etc/nftables.conf, which includes /etc/nftables.d/nqgw.nft: until
+# first boot renders the replica's own, that is the no-ingress default below.
+install -m 0755 "$s/nftables/nftables.conf" /etc/nftables.conf
+install -d -m 0755 /etc/nftables.d
+install -m 0644 "$s/nftables/nqgw-default.nft" /etc/nftables.d/nqgw.nft
+
+# Chrony must not use the internet pool before first boot points it at the cloud's servers.
+if [[ -f /etc/chrony/chrony.conf ]]; then
+  sed -i -e 's/^pool /# pool /' -e 's/^sourcedir /# sourcedir /' /etc/chrony/chrony.conf
+fi
+
+# Unit state: first boot and the firewall on; the gateway itself is started at cutover
+# (nqgw cutover), so it is installed but not enabled; usbip only when /etc/nqgw/usbip.env exists.
+# (systemctl enable works the same inside a chroot, where nothing runs.)
+systemctl enable --quiet nqgw-firstboot.service nqgw-usbip.service nftables.service \
+  chrony.service ssh.service
+echo "40-system: units, udev rules and templates installed"

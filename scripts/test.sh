@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: Debian packages the real-part tests need, npm
+# packages, build, lint, type check, then every test. Safe to run again (each step is idempotent).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" = 0 ]; then
+  for deps in scripts/ci-deps/*.sh; do
+    [ -e "$deps" ] || continue
+    echo "== installing test dependencies: $deps"
+    bash "$deps"
+  done
+else
+  echo "== not root: skipping Debian package installs (scripts/ci-deps/*.sh); tests needing them will say so"
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "== npm ci"
+  npm ci --no-audit --no-fund
+fi
+
+echo "== build"
+npx tsc -p tsconfig.build.json
+echo "== type check (tests included)"
+npx tsc -p tsconfig.json --noEmit
+echo "== lint"
+npx eslint appliance test scripts
+echo "== tests"
+npx vitest run "$@"

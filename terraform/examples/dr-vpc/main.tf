@@ -1,0 +1,52 @@
+# A DR VPC on 深证云 with two NEEQ trading-gateway replicas: gw-a (active at cutover) and gw-b
+# (standby, never sends), on different hypervisors, each with its own EKey over USB/IP.
+data "openstack_networking_network_v2" "dr" {
+  name = var.network_name
+}
+
+data "openstack_networking_subnet_v2" "gateway" {
+  name       = var.subnet_name
+  network_id = data.openstack_networking_network_v2.dr.id
+}
+
+module "nqgw" {
+  source = "../../modules/nqgw-replicas"
+
+  name_prefix = "nqgw-dr"
+  network_id  = data.openstack_networking_network_v2.dr.id
+  subnet_id   = data.openstack_networking_subnet_v2.gateway.id
+  image_name  = var.image_name
+  flavor_name = "4C8G"
+  key_pair    = var.key_pair
+
+  replicas = {
+    gw-a = {
+      role     = "active"
+      station  = "W888888T"
+      fixed_ip = "10.80.1.11"
+      usbip    = { server = "10.80.3.5", busid = "1-1" }
+    }
+    gw-b = {
+      role     = "standby"
+      station  = "W888888T"
+      fixed_ip = "10.80.1.12"
+      usbip    = { server = "10.80.3.5", busid = "1-2" }
+    }
+  }
+
+  bastion_cidr         = var.bastion_cidr
+  management_cidr      = var.management_cidr
+  management_port      = 9300
+  time_servers         = var.time_servers
+  resolvers            = var.resolvers
+  object_storage_cidrs = var.object_storage_cidrs
+  tw_template          = "cloud-production"
+
+  appliance_values = {
+    station = { units = ["729900"] }
+    files   = { orders = "/var/lib/nqgw/NQWT.DBF", returns = "/var/lib/nqgw/NQHB.DBF" }
+    tls     = { mode = "ekey" }
+    clock   = { servers = var.time_servers, warn_ms = 50, alarm_ms = 100 }
+    logs    = { endpoint = "https://10.90.0.10", bucket = "nqgw-logs" }
+  }
+}

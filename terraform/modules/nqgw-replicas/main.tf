@@ -1,0 +1,197 @@
+locals {
+  active_replica = one([for name, r in var.replicas : name if r.role == "active"])
+
+  # /etc/nqgw/values.json per replica: the caller's values plus this replica's station and
+  # management address (nqgw config render turns it into tw.ini at first boot).
+  appliance_values = {
+    for name, r in var.replicas : name => merge(var.appliance_values, {
+      station    = merge(try(var.appliance_values.station, {}), { id = r.station })
+      management = merge(try(var.appliance_values.management, {}), { listen = "${r.fixed_ip}:${var.management_port}" })
+    })
+  }
+
+  # /etc/nqgw/host.json per replica: what nqgw-render-host turns into chrony, sshd and nftables.
+  host_values = {
+    for name, r in var.replicas : name => {
+      replica              = { name = name, role = r.role, station = r.station }
+      tw_template          = var.tw_template
+      bastion_cidr         = var.bastion_cidr
+      management_cidr      = var.management_cidr
+      management_port      = var.management_port
+      ssh_users            = var.ssh_users
+      main_station_links   = var.main_station_links
+      time_servers         = var.time_servers
+      resolvers            = var.resolvers
+      object_storage_cidrs = var.object_storage_cidrs
+      metadata_service     = var.metadata_service
+      usbip                = r.usbip
+    }
+  }
+
+  usbip_servers = toset(compact([for r in values(var.replicas) : try(r.usbip.server, null)]))
+}
+
+# Ingress: SSH from the bastion, the management API from the management network. Nothing else.
+resource "openstack_networking_secgroup_v2" "admin" {
+  name                 = "${var.name_prefix}-admin"
+  description          = "nqgw replicas: SSH from the bastion, management API from the management network"
+  delete_default_rules = true
+}
+
+resource "openstack_networking_secgroup_rule_v2" "ssh_from_bastion" {
+  security_group_id = openstack_networking_secgroup_v2.admin.id
+  direction         = "ingress"
+  ethertype         = "IPv4"
+  protocol          = "tcp"
+  port_range_min    = 22
+  port_range_max    = 22
+  remote_ip_prefix  = var.bastion_cidr
+  description       = "SSH from the bastion (堡垒机) only"
+}
+
+resource "openstack_networking_secgroup_rule_v2" "management_from_mgmt_net" {
+  security_group_id = openstack_networking_secgroup_v2.admin.id
+  direction         = "ingress"
+  ethertype         = "IPv4"
+  protocol          = "tcp"
+  port_range_min    = var.management_port
+  port_range_max    = var.management_port
+  remote_ip_prefix  = var.management_cidr
+  description       = "management API from the management network only"
+}
+
+# Egress: the default allow-all egress rules are deleted; only what the appliance needs.
+resource "openstack_networking_secgroup_v2" "egress" {
+  name                 = "${var.name_prefix}-egress"
+  description          = "nqgw replicas: main-station links, NTP, object storage, DNS, metadata"
+  delete_default_rules = true
+}
+
+resource "openstack_networking_secgroup_rule_v2" "main_station" {
+  for_each          = { for l in var.main_station_links : "${l.address}:${l.port}" => l }
+  security_group_id = openstack_networking_secgroup_v2.egress.id
+  direction         = "egress"
+  ethertype         = "IPv4"
+  protocol          = "tcp"
+  port_range_min    = each.value.port
+  port_range_max    = each.value.port
+  remote_ip_prefix  = "${each.value.address}/32"
+  description       = "main station ${each.value.name}"
+}
+
+resource "openstack_networking_secgroup_rule_v2" "ntp" {
+  for_each          = toset(var.time_servers)
+  security_group_id = openstack_networking_secgroup_v2.egress.id
+  direction         = "egress"
+  ethertype         = "IPv4"
+  protocol          = "udp"
+  port_range_min    = 123
+  port_range_max    = 123
+  remote_ip_prefix  = "${each.value}/32"
+  description       = "NTP to the cloud's time service"
+}
+
+resource "openstack_networking_secgroup_rule_v2" "object_storage" {
+  for_each          = toset(var.object_storage_cidrs)
+  security_group_id = openstack_networking_secgroup_v2.egress.id
+  direction         = "egress"
+  ethertype         = "IPv4"
+  protocol          = "tcp"
+  port_range_min    = 443
+  port_range_max    = 443
+  remote_ip_prefix  = each.value
+  description       = "log shipping to object storage (HTTPS)"
+}
+
+resource "openstack_networking_secgroup_rule_v2" "dns" {
+  for_each = {
+    for pair in setproduct(var.resolvers, ["udp", "tcp"]) : "${pair[0]}/${pair[1]}" => { address = pair[0], protocol = pair[1] }
+  }
+  security_group_id = openstack_networking_secgroup_v2.egress.id
+  direction         = "egress"
+  ethertype         = "IPv4"
+  protocol          = each.value.protocol
+  port_range_min    = 53
+  port_range_max    = 53
+  remote_ip_prefix  = "${each.value.address}/32"
+  description       = "DNS to the VPC resolver"
+}
+
+resource "openstack_networking_secgroup_rule_v2" "metadata" {
+  count             = var.metadata_service ? 1 : 0
+  security_group_id = openstack_networking_secgroup_v2.egress.id
+  direction         = "egress"
+  ethertype         = "IPv4"
+  protocol          = "tcp"
+  port_range_min    = 80
+  port_range_max    = 80
+  remote_ip_prefix  = "169.254.169.254/32"
+  description       = "cloud-init metadata service"
+}
+
+resource "openstack_networking_secgroup_rule_v2" "usbip" {
+  for_each          = local.usbip_servers
+  security_group_id = openstack_networking_secgroup_v2.egress.id
+  direction         = "egress"
+  ethertype         = "IPv4"
+  protocol          = "tcp"
+  port_range_min    = 3240
+  port_range_max    = 3240
+  remote_ip_prefix  = "${each.value}/32"
+  description       = "EKey over USB/IP"
+}
+
+# Replicas never share a hypervisor.
+resource "openstack_compute_servergroup_v2" "replicas" {
+  name     = "${var.name_prefix}-replicas"
+  policies = ["anti-affinity"]
+}
+
+# One port per replica: the fixed IP and the security groups live here, not on the server.
+resource "openstack_networking_port_v2" "replica" {
+  for_each              = var.replicas
+  name                  = "${var.name_prefix}-${each.key}"
+  network_id            = var.network_id
+  admin_state_up        = true
+  port_security_enabled = true
+  security_group_ids = concat([
+    openstack_networking_secgroup_v2.admin.id,
+    openstack_networking_secgroup_v2.egress.id,
+  ], var.extra_security_group_ids)
+
+  fixed_ip {
+    subnet_id  = var.subnet_id
+    ip_address = each.value.fixed_ip
+  }
+}
+
+resource "openstack_compute_instance_v2" "replica" {
+  for_each          = var.replicas
+  name              = "${var.name_prefix}-${each.key}"
+  image_name        = var.image_name
+  flavor_name       = var.flavor_name
+  key_pair          = var.key_pair
+  availability_zone = each.value.availability_zone
+  config_drive      = var.config_drive
+
+  network {
+    port = openstack_networking_port_v2.replica[each.key].id
+  }
+
+  scheduler_hints {
+    group = openstack_compute_servergroup_v2.replicas.id
+  }
+
+  # cloud-init writes /etc/nqgw/values.json and /etc/nqgw/host.json; nqgw-firstboot renders
+  # tw.ini and the host settings from them. Changing them replaces the replica (re-run first boot).
+  user_data = templatefile("${path.module}/templates/user-data.yaml.tftpl", {
+    hostname    = "${var.name_prefix}-${each.key}"
+    values_json = jsonencode(local.appliance_values[each.key])
+    host_json   = jsonencode(local.host_values[each.key])
+  })
+
+  metadata = {
+    nqgw_role    = each.value.role
+    nqgw_station = each.value.station
+  }
+}

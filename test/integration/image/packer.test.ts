@@ -1,0 +1,67 @@
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IMAGE, output, run, tool } from './tools.js';
+
+describe('packer template (Debian packer 1.6.6)', () => {
+  let packer: string;
+  let tmp: string;
+  beforeAll(() => {
+    packer = tool('packer');
+    tmp = mkdtempSync(join(tmpdir(), 'nqgw-packer-'));
+    writeFileSync(join(tmp, 'bundle.tar.gz'), '');
+    writeFileSync(join(tmp, 'node.tar.xz'), '');
+  });
+  afterAll(() => {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('is packer 1.6.x, whose openstack and qemu builders are built in', () => {
+    const r = run(packer, ['version']);
+    expect(r.stdout).toMatch(/Packer v1\.6\./);
+  });
+
+  it('validate -syntax-only accepts image/ (both sources)', () => {
+    const r = run(packer, ['validate', '-syntax-only', IMAGE]);
+    expect(r.status, output(r)).toBe(0);
+    expect(r.stdout).toContain('Syntax-only check passed');
+  });
+
+  it('validate -only=qemu.local checks the source, every provisioner and the uploaded files', () => {
+    const r = run(packer, [
+      'validate',
+      '-only=qemu.local',
+      '-var',
+      `appliance_bundle=${join(tmp, 'bundle.tar.gz')}`,
+      '-var',
+      `node_dist=${join(tmp, 'node.tar.xz')}`,
+      IMAGE,
+    ]);
+    expect(r.status, output(r)).toBe(0);
+    expect(r.stderr).not.toMatch(/Error/);
+  });
+
+  it('full validation fails when the bundle to upload is missing (the check looks at files)', () => {
+    const r = run(packer, [
+      'validate',
+      '-only=qemu.local',
+      '-var',
+      `appliance_bundle=${join(tmp, 'missing.tar.gz')}`,
+      '-var',
+      `node_dist=${join(tmp, 'node.tar.xz')}`,
+      IMAGE,
+    ]);
+    expect(r.status).not.toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/Bad source .*missing\.tar\.gz/);
+  });
+
+  it('rejects required_plugins, which is why that block lives in plugins.pkr.hcl.disabled', () => {
+    const dir = join(tmp, 'with-plugins');
+    cpSync(IMAGE, dir, { recursive: true });
+    cpSync(join(dir, 'plugins.pkr.hcl.disabled'), join(dir, 'plugins.pkr.hcl'));
+    const r = run(packer, ['validate', '-syntax-only', dir]);
+    expect(r.status).not.toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/Blocks of type "required_plugins" are not expected here/);
+  });
+});
