@@ -16,7 +16,10 @@ export async function expectExactlyOnce(lab: LabDescription, admin: SimAdmin, fe
   const orders = await readOrderFile(lab.orders);
   expect(orders.length).toBe(fed);
   const unsent = orders.filter((o) => o.CLBZ !== '1');
-  expect(unsent.map((o) => o.LSH), 'every order flagged CLBZ=1').toEqual([]);
+  expect(
+    unsent.map((o) => o.LSH),
+    'every order flagged CLBZ=1',
+  ).toEqual([]);
 
   const returns = await readReturnFile(lab.returns);
   const seqs = returns.map((r) => r.HBXH);

@@ -44,7 +44,15 @@ export class SimAdmin {
     return res.json();
   }
 
-  station(id: string): Promise<{ connected: boolean; ordersTaken: number; duplicatesDropped: number; rejected: number; returns: number }> {
+  station(
+    id: string,
+  ): Promise<{
+    connected: boolean;
+    ordersTaken: number;
+    duplicatesDropped: number;
+    rejected: number;
+    returns: number;
+  }> {
     return this.get(`/stations/${id}`);
   }
 

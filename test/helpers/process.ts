@@ -57,7 +57,10 @@ export class NqgwProcess {
 }
 
 /** Run an nqgw command to completion. */
-export async function runNqgw(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; output: string }> {
+export async function runNqgw(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; output: string }> {
   const p = new NqgwProcess(args, env);
   const code = await p.exited;
   return { code, output: p.output };
@@ -78,7 +81,8 @@ export async function waitUntil<T>(
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }

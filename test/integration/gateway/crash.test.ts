@@ -18,7 +18,15 @@ describe('crash safety', () => {
     running.push(startSim(lab));
     const admin = await simReady(lab);
     const total = 6000;
-    const feeder = new NqgwProcess(['feed', '--config', lab.twIni, '--count', String(total), '--rate', '1500']);
+    const feeder = new NqgwProcess([
+      'feed',
+      '--config',
+      lab.twIni,
+      '--count',
+      String(total),
+      '--rate',
+      '1500',
+    ]);
     running.push(feeder);
 
     const kills = 8;
@@ -33,17 +41,27 @@ describe('crash safety', () => {
 
     const last = startGateway(lab);
     running.push(last);
-    await waitUntil(async () => (await admin.station(lab.station)).ordersTaken >= total, 'all orders taken', 60_000);
-    await waitUntil(async () => {
-      const s = await admin.station(lab.station);
-      return s.returns === 2 * total && (s as unknown as { lastAcked: number }).lastAcked === 2 * total;
-    }, 'all returns acknowledged', 60_000);
+    await waitUntil(
+      async () => (await admin.station(lab.station)).ordersTaken >= total,
+      'all orders taken',
+      60_000,
+    );
+    await waitUntil(
+      async () => {
+        const s = await admin.station(lab.station);
+        return s.returns === 2 * total && (s as unknown as { lastAcked: number }).lastAcked === 2 * total;
+      },
+      'all returns acknowledged',
+      60_000,
+    );
     expect(await last.stop()).toBe(0);
 
     await expectExactlyOnce(lab, admin, total);
     const station = await admin.station(lab.station);
     // The resend path was exercised: some possible duplicates reached the simulator and were dropped.
     expect(station.rejected).toBe(0);
-    process.stdout.write(`crash test: ${kills} kills, duplicates dropped by the simulator: ${station.duplicatesDropped}\n`);
+    process.stdout.write(
+      `crash test: ${kills} kills, duplicates dropped by the simulator: ${station.duplicatesDropped}\n`,
+    );
   });
 });

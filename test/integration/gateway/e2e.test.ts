@@ -22,7 +22,10 @@ describe('gateway end to end over TLS on loopback', () => {
     const feed = await runNqgw(['feed', '--config', lab.twIni, '--count', '300', '--rate', '1000']);
     expect(feed.code).toBe(0);
     // fill_rule=full: a confirmation and a fill for each order.
-    await waitUntil(async () => (await admin.station(lab.station)).returns === 600, '600 returns at the simulator');
+    await waitUntil(
+      async () => (await admin.station(lab.station)).returns === 600,
+      '600 returns at the simulator',
+    );
     await waitUntil(async () => {
       const s = await runNqgw(['status', '--config', lab.twIni, '--json']);
       const status = JSON.parse(s.output) as { returns: number };
