@@ -87,6 +87,16 @@ export class OrderFileReader {
     return this.next;
   }
 
+  /**
+   * Complete records in the file that readNew has not returned yet (待发委托 while sending is
+   * held or the link is down). One fstat; never reads records.
+   */
+  async unread(): Promise<number> {
+    const { size } = await this.handle().stat();
+    const complete = Math.floor(Math.max(0, size - this.headerLength) / this.recordLength);
+    return Math.max(0, complete - (this.next - 1));
+  }
+
   /** Resume after a restart: the next readNew returns records from `recNo` on. */
   skipTo(recNo: number): void {
     if (!Number.isInteger(recNo) || recNo < 1) throw new DbfStateError(this.path, `skipTo(${recNo}): record numbers start at 1`);

@@ -13,6 +13,7 @@ import { OrderPump } from './orders.js';
 import { ReturnSink, type ReturnCounters } from './returns.js';
 import { writeStatusSnapshot, type GatewayStatus, type LinkWord } from './status.js';
 import { openReturnFile } from './startup.js';
+import { ClockGuard } from './clockguard.js';
 
 export const SOFTWARE = 'nqgw 0.1.0';
 const POLL_MS = 5;
@@ -40,10 +41,13 @@ export class Gateway extends EventEmitter {
   private sink: ReturnSink | null = null;
   private link: LinkClient | null = null;
   private options: OptionEffects | null = null;
+  private clockGuard: ClockGuard | null = null;
   private readonly holds = new Set<string>();
   private pumpTimer: NodeJS.Timeout | null = null;
   private statusTimer: NodeJS.Timeout | null = null;
   private pumping = false;
+  /** Records in NQWT.DBF not read yet, refreshed with each status snapshot. */
+  private unread = 0;
   private stopping = false;
   private linkWord: LinkWord = '未知';
   private marketState = '未知';
@@ -109,6 +113,8 @@ export class Gateway extends EventEmitter {
       this.lock.release();
       throw err;
     }
+    this.clockGuard = ClockGuard.fromConfig(config, log, (reason, on) => this.hold(reason, on));
+    this.clockGuard?.start();
     this.startLink();
     this.options = new OptionEffects(
       config.options,
@@ -155,7 +161,8 @@ export class Gateway extends EventEmitter {
       this.log.write(l.level, l.text, l.code),
     );
     link.on('state', (state: string) => {
-      this.linkWord = state === 'up' ? '正常' : state === 'connecting' || state === 'logging-on' ? '正在连接' : '中断';
+      this.linkWord =
+        state === 'up' ? '正常' : state === 'connecting' || state === 'logging-on' ? '正在连接' : '中断';
       void this.options?.linkDown(state !== 'up');
     });
     link.on('up', () => void this.onLinkUp());
@@ -242,7 +249,7 @@ export class Gateway extends EventEmitter {
       units: this.config.station.units,
       server: server ? `${server.name} ${server.host}:${server.port}` : null,
       returns: counters.returns,
-      pending: this.pump?.waiting ?? 0,
+      pending: (this.pump?.waiting ?? 0) + this.unread,
       sent: this.pump?.counters.sent ?? 0,
       accepted: counters.accepted,
       rejected: counters.rejected + (this.pump?.counters.refused ?? 0),
@@ -252,6 +259,7 @@ export class Gateway extends EventEmitter {
       notice: this.notice,
       lastReturnSeq: this.sink?.lastSeq ?? 0,
       holds: [...this.holds],
+      clock: this.clockGuard ? { state: this.clockGuard.state, offsetMs: this.clockGuard.offsetMs } : null,
       startedAt: new Date(this.startedAt).toISOString(),
       updatedAt: new Date(now).toISOString(),
       log: this.log.recent().slice(-50),
@@ -259,6 +267,7 @@ export class Gateway extends EventEmitter {
   }
 
   private async publishStatus(): Promise<void> {
+    this.unread = (await this.reader?.unread().catch(() => 0)) ?? 0;
     const status = this.status();
     this.emit('status', status);
     await writeStatusSnapshot(this.config.files.stateDir, status).catch(() => undefined);
@@ -277,6 +286,7 @@ export class Gateway extends EventEmitter {
     if (this.pumpTimer) clearTimeout(this.pumpTimer);
     if (this.statusTimer) clearInterval(this.statusTimer);
     this.options?.stop();
+    await this.clockGuard?.stop();
     while (this.pumping) await new Promise((r) => setTimeout(r, 5));
     await this.link?.stop();
     await this.sink?.idle();

@@ -1,5 +1,11 @@
 export { Gateway, SOFTWARE, type GatewayDeps } from './engine.js';
-export { FileJournal, orderKey, JournalCorruptError, JournalWriteError, type JournalEntry } from './journal.js';
+export {
+  FileJournal,
+  orderKey,
+  JournalCorruptError,
+  JournalWriteError,
+  type JournalEntry,
+} from './journal.js';
 export { OrderFileLock, LockHeldError, type LockOwner } from './lock.js';
 export { OperatorLog, type OperatorLine } from './oplog.js';
 export { readStatusSnapshot, STATUS_FILE, type GatewayStatus } from './status.js';

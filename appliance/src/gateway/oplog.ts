@@ -38,7 +38,9 @@ export class OperatorLog {
     this.ring.push(line);
     if (this.ring.length > (this.options.ringSize ?? 200)) this.ring.shift();
     if (this.options.stdout !== false) {
-      process.stdout.write(`${JSON.stringify({ t: new Date(line.time).toISOString(), ...line, time: undefined })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ t: new Date(line.time).toISOString(), ...line, time: undefined })}\n`,
+      );
     }
     if (this.options.file) {
       const tag = code ? ` [${code}]` : '';

@@ -1,7 +1,14 @@
 import type { OrderBody } from '../link/index.js';
 import type { OrderRow } from '../dbf/index.js';
 import { checkOrder } from './validate.js';
-import { orderKey, type AnswerMatcher, type Decision, type FileJournal, type JournalEntry, type JournalReplay } from './journal.js';
+import {
+  orderKey,
+  type AnswerMatcher,
+  type Decision,
+  type FileJournal,
+  type JournalEntry,
+  type JournalReplay,
+} from './journal.js';
 import type { OperatorLog } from './oplog.js';
 import { formatMessage } from '../shared/index.js';
 
@@ -206,7 +213,10 @@ export class OrderPump {
         due.push({ recNo, row });
       } else if (row && row.CLBZ !== FLAG_SENT && row.CLBZ !== FLAG_REFUSED) {
         this.counters.refused++;
-        this.log.error(`${formatMessage('NQ404_ORDER_FLAG_SKIPPED', { n: recNo })} (CLBZ='${row.CLBZ}')`, 'NQ404');
+        this.log.error(
+          `${formatMessage('NQ404_ORDER_FLAG_SKIPPED', { n: recNo })} (CLBZ='${row.CLBZ}')`,
+          'NQ404',
+        );
         await this.journal.append([{ k: 'x', recNo }], true);
       }
     }

@@ -88,7 +88,10 @@ export class ReturnSink {
           await this.store.append(verdict.fresh.map(toReturnRow));
         } catch (err) {
           // Nothing acknowledged: the main station resends after the next logon.
-          this.log.error(formatMessage('NQ206_WRITE_RETURNS_FAILED', { text: (err as Error).message }), 'NQ206');
+          this.log.error(
+            formatMessage('NQ206_WRITE_RETURNS_FAILED', { text: (err as Error).message }),
+            'NQ206',
+          );
           this.queue = [];
           this.onResync('return file not writable');
           return;
@@ -124,7 +127,10 @@ export class ReturnSink {
         this.counters.rejected++;
         const key = REJECT_MESSAGE[row.CWDM];
         const n = row.recNo ?? row.LSH;
-        this.log.error(key ? formatMessage(key, { n }) : `主站错单通知：委托第${n}笔 ${row.CWXX}`, key?.slice(0, 5));
+        this.log.error(
+          key ? formatMessage(key, { n }) : `主站错单通知：委托第${n}笔 ${row.CWXX}`,
+          key?.slice(0, 5),
+        );
       }
     }
   }

@@ -10,7 +10,11 @@ import type { OperatorLog } from './oplog.js';
  */
 export class StartupError extends AppError {}
 
-export async function openReturnFile(config: TwConfig, today: string, log: OperatorLog): Promise<ReturnFileWriter> {
+export async function openReturnFile(
+  config: TwConfig,
+  today: string,
+  log: OperatorLog,
+): Promise<ReturnFileWriter> {
   try {
     const { writer, archivedTo } = await ReturnFileWriter.open(config.files.returns, {
       today,

@@ -26,6 +26,8 @@ export interface GatewayStatus {
   notice: string; // 特别提示
   lastReturnSeq: number;
   holds: string[];
+  /** The NTP drift watchdog's view, when tw.ini has a [clock] section. */
+  clock: { state: string; offsetMs: number | null } | null;
   startedAt: string;
   updatedAt: string;
   log: OperatorLine[];

@@ -29,4 +29,3 @@ export function checkOrder(
 function refusal(key: MessageCode, vars: Record<string, string | number>): LocalRefusal {
   return { key, code: key.slice(0, 5), text: formatMessage(key, vars) };
 }
-
