@@ -10,3 +10,4 @@ export { OrderFileLock, LockHeldError, type LockOwner } from './lock.js';
 export { OperatorLog, type OperatorLine } from './oplog.js';
 export { readStatusSnapshot, STATUS_FILE, type GatewayStatus } from './status.js';
 export { StartupError } from './startup.js';
+export { toOrderBody } from './orders.js';

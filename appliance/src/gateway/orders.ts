@@ -46,24 +46,10 @@ export const FLAG_NEW = '0';
 export const FLAG_SENT = '1';
 export const FLAG_REFUSED = '2';
 
+/** The order as it goes on the wire: the NQWT fields but the flag, plus its record number. */
 export function toOrderBody(row: OrderRow, recNo: number): OrderBody {
-  return {
-    JYDY: row.JYDY,
-    WTRQ: row.WTRQ,
-    WTSJ: row.WTSJ,
-    LSH: row.LSH,
-    GDDM: row.GDDM,
-    ZQDM: row.ZQDM,
-    YWLB: row.YWLB,
-    WTJG: row.WTJG,
-    WTSL: row.WTSL,
-    DFXW: row.DFXW,
-    DFGD: row.DFGD,
-    YDH: row.YDH,
-    CDLSH: row.CDLSH,
-    BZ: row.BZ,
-    recNo,
-  };
+  const { CLBZ: _flag, ...fields } = row;
+  return { ...fields, recNo };
 }
 
 /**

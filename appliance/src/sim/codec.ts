@@ -1,14 +1,13 @@
 /**
- * The one place where sim/ reaches into link/: the wire codec (framing and message bodies), which
- * the simulator shares with the gateway so both ends speak the same model of the protocol.
- * When link/index.ts exports these, point the two imports below at '../link/index.js'.
+ * What sim/ takes from link/: only the wire codec (framing and message bodies), which the
+ * simulator shares with the gateway so both ends speak the same model of the protocol. The
+ * simulator must not use the gateway's session logic: it is the reference peer that logic is
+ * tested against.
  */
-// codec only: sim is the reference peer of link/
-// eslint-disable-next-line no-restricted-imports
-export { encodeFrame, FrameDecoder, FrameError } from '../link/frame.js';
-// codec only: sim is the reference peer of link/
-// eslint-disable-next-line no-restricted-imports
 export {
+  encodeFrame,
+  FrameDecoder,
+  FrameError,
   decodeMessage,
   encodeMessage,
   MessageType,
@@ -17,4 +16,4 @@ export {
   type Message,
   type OrderBody,
   type ReturnBody,
-} from '../link/messages.js';
+} from '../link/index.js';
