@@ -13,17 +13,25 @@ export function registerRunCommands(program: Command): void {
       let gateway: Gateway;
       try {
         gateway = new Gateway(loadConfig(opts.config), { stdout: true });
-        await gateway.start();
       } catch (err) {
         printError(err);
-        process.exitCode = (err as { code?: string }).code === 'NQ601' ? EXIT.BAD_INPUT : EXIT.REFUSED;
+        process.exitCode = EXIT.BAD_INPUT;
         return;
       }
-      gateway.on('exit', () => process.exit(EXIT.OK));
+      // Handlers first: a SIGTERM during start-up waits for it to settle, then stops cleanly.
+      const starting = gateway.start();
       untilSignal(async () => {
+        await starting.catch(() => undefined);
         await gateway.stop();
         return EXIT.OK;
       });
+      try {
+        await starting;
+      } catch (err) {
+        printError(err);
+        process.exit((err as { code?: string }).code === 'NQ601' ? EXIT.BAD_INPUT : EXIT.REFUSED);
+      }
+      gateway.on('exit', () => process.exit(EXIT.OK));
     });
 
   program

@@ -17,7 +17,7 @@ describe('crash safety', () => {
     const lab = await makeLab();
     running.push(startSim(lab));
     const admin = await simReady(lab);
-    const total = 6000;
+    const total = 9000;
     const feeder = new NqgwProcess([
       'feed',
       '--config',
@@ -37,10 +37,12 @@ describe('crash safety', () => {
       await new Promise((r) => setTimeout(r, 150 + Math.floor(Math.random() * 700)));
       await gateway.stop('SIGKILL');
     }
-    expect(await feeder.exited).toBe(0);
+    const feederCode = await feeder.exited;
+    expect(feederCode, `feeder: signal ${feeder.child.signalCode} output ${feeder.output.slice(-2000)}`).toBe(0);
 
     const last = startGateway(lab);
     running.push(last);
+    await last.waitFor(/小站端与服务器连接成功/);
     await waitUntil(
       async () => (await admin.station(lab.station)).ordersTaken >= total,
       'all orders taken',
@@ -54,7 +56,8 @@ describe('crash safety', () => {
       'all returns acknowledged',
       60_000,
     );
-    expect(await last.stop()).toBe(0);
+    const lastCode = await last.stop();
+    expect(lastCode, `gateway: ${last.child.signalCode} ${last.output.slice(-1500)}`).toBe(0);
 
     await expectExactlyOnce(lab, admin, total);
     const station = await admin.station(lab.station);
