@@ -25,6 +25,7 @@ export function renderScreen(s: GatewayStatus, running: boolean): string {
     row(`通信状态: ${s.linkState}`, `股市状态: ${s.marketState}`),
     `特别提示: ${s.notice}`,
   ];
+  if (s.clock) lines.push(`时钟: ${s.clock.state}${s.clock.offsetMs === null ? '' : ` (offset ${s.clock.offsetMs.toFixed(1)} ms)`}`);
   if (s.holds.length > 0) lines.push(`暂停发送: ${s.holds.join(', ')}`);
   lines.push('');
   for (const l of s.log.slice(-15)) lines.push(`${cstClock(l.time)} ${l.text}`);

@@ -104,6 +104,37 @@ export class OrderFileReader {
     this.hasFingerprint = false;
   }
 
+  /**
+   * Move past the leading records that are already settled (CLBZ one of `settled`, or deleted),
+   * looking at two bytes per record instead of decoding it: a gateway started on a day's file of
+   * a million sent orders reaches the new ones in a fraction of a second. Stops at the first
+   * record that is not settled. Returns how many records it passed.
+   */
+  skipSettled(settled: readonly string[]): Promise<number> {
+    return this.serial.run(async () => {
+      const fh = this.handle();
+      const size = await sizeIfSame(this.path, this.id);
+      const R = this.recordLength;
+      const complete = Math.floor(Math.max(0, size - this.headerLength) / R);
+      const codes = new Set(settled.map((f) => f.charCodeAt(0)));
+      const start = this.next;
+      while (this.next <= complete) {
+        const n = Math.min(complete - this.next + 1, this.maxRecords);
+        const got = await readAt(fh, this.buf, n * R, this.headerLength + (this.next - 1) * R);
+        const whole = Math.floor(got / R);
+        let i = 0;
+        for (; i < whole; i++) {
+          const flag = this.buf[i * R];
+          if (flag !== FLAG_DELETED && !(flag === FLAG_LIVE && codes.has(this.buf[i * R + this.clbzOffset]!))) break;
+        }
+        this.next += i;
+        if (i < whole || whole === 0) break;
+      }
+      this.hasFingerprint = false;
+      return this.next - start;
+    });
+  }
+
   /** The complete records appended since the last call (at most maxRecords of them). */
   readNew(): Promise<OrderBatch> {
     return this.serial.run(() => this.readNewNow());

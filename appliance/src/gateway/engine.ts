@@ -9,7 +9,7 @@ import { AnswerMatcher, FileJournal, orderKey } from './journal.js';
 import { OrderFileLock } from './lock.js';
 import { OperatorLog } from './oplog.js';
 import { OptionEffects } from './options.js';
-import { OrderPump } from './orders.js';
+import { FLAG_REFUSED, FLAG_SENT, OrderPump } from './orders.js';
 import { ReturnSink, type ReturnCounters } from './returns.js';
 import { writeStatusSnapshot, type GatewayStatus, type LinkWord } from './status.js';
 import { openReturnFile } from './startup.js';
@@ -52,6 +52,8 @@ export class Gateway extends EventEmitter {
   private linkWord: LinkWord = '未知';
   private marketState = '未知';
   private notice = '';
+  private heartbeatsSinceLogon = 0;
+  private lastHeartbeatAt: number | null = null;
   private readonly startedAt: number;
 
   constructor(
@@ -87,6 +89,8 @@ export class Gateway extends EventEmitter {
       this.reader = new OrderFileReader(config.files.orders);
       await this.reader.open();
       this.reader.skipTo(replay.resumeRecNo);
+      const passed = await this.reader.skipSettled([FLAG_SENT, FLAG_REFUSED]);
+      if (passed > 0) log.info(`委托库中已处理的 ${passed} 笔委托已跳过`, 'NQ209');
       this.pump = new OrderPump(
         this.reader,
         this.journal,
@@ -165,7 +169,14 @@ export class Gateway extends EventEmitter {
         state === 'up' ? '正常' : state === 'connecting' || state === 'logging-on' ? '正在连接' : '中断';
       void this.options?.linkDown(state !== 'up');
     });
-    link.on('up', () => void this.onLinkUp());
+    link.on('up', () => {
+      this.heartbeatsSinceLogon = 0;
+      void this.onLinkUp();
+    });
+    link.on('heartbeat', () => {
+      this.heartbeatsSinceLogon++;
+      this.lastHeartbeatAt = this.clock.now();
+    });
     link.on('drain', () => this.schedulePump(0));
     link.on('orderAnswers', (answers: { JYDY: string; LSH: string }[]) => {
       void this.pump?.answered(answers.map((a) => orderKey(a.JYDY, a.LSH))).catch((err) => this.fail(err));
@@ -258,6 +269,8 @@ export class Gateway extends EventEmitter {
       marketState: this.marketState,
       notice: this.notice,
       lastReturnSeq: this.sink?.lastSeq ?? 0,
+      heartbeatsSinceLogon: this.heartbeatsSinceLogon,
+      lastHeartbeatAt: this.lastHeartbeatAt === null ? null : new Date(this.lastHeartbeatAt).toISOString(),
       holds: [...this.holds],
       clock: this.clockGuard ? { state: this.clockGuard.state, offsetMs: this.clockGuard.offsetMs } : null,
       startedAt: new Date(this.startedAt).toISOString(),

@@ -25,6 +25,9 @@ export interface GatewayStatus {
   marketState: string; // 股市状态
   notice: string; // 特别提示
   lastReturnSeq: number;
+  /** Heartbeats heard from the main station since the last logon, and when the last one came. */
+  heartbeatsSinceLogon: number;
+  lastHeartbeatAt: string | null;
   holds: string[];
   /** The NTP drift watchdog's view, when tw.ini has a [clock] section. */
   clock: { state: string; offsetMs: number | null } | null;

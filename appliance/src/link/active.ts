@@ -192,7 +192,9 @@ export class ActiveSession {
         return;
       }
       default:
-        return; // Heartbeat: receiving it was the point.
+        // Heartbeat: receiving it was the point (it moved the silence timer); the gateway counts it.
+        if (this.phase === 'up') this.p.events.emit('heartbeat');
+        return;
     }
   }
 

@@ -34,6 +34,8 @@ export interface LinkEvents {
   /** Returns (rows for NQHB.DBF), batched per incoming data chunk, in arrival order. */
   returns: [returns: ReturnBody[]];
   notice: [text: string];
+  /** A heartbeat from the main station after logon (cutover verifies the first one). */
+  heartbeat: [];
   quit: [reason: string];
   market: [state: string];
   refused: [answer: LogonAnswerBody];
