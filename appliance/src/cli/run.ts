@@ -3,6 +3,7 @@ import { loadConfig } from '../config/index.js';
 import { Gateway } from '../gateway/index.js';
 import { MainStationSimulator, loadSimConfig } from '../sim/index.js';
 import { EXIT, printError, untilSignal } from './output.js';
+import { startServices, stopServices, type Service } from './services.js';
 
 export function registerRunCommands(program: Command): void {
   program
@@ -19,19 +20,26 @@ export function registerRunCommands(program: Command): void {
         return;
       }
       // Handlers first: a SIGTERM during start-up waits for it to settle, then stops cleanly.
-      const starting = gateway.start();
-      untilSignal(async () => {
+      let services: Service[] = [];
+      const starting = gateway.start().then(async () => {
+        services = await startServices(gateway, gateway.config);
+      });
+      const shutdown = async (): Promise<number> => {
         await starting.catch(() => undefined);
         await gateway.stop();
+        await stopServices(services);
         return EXIT.OK;
-      });
+      };
+      untilSignal(shutdown);
       try {
         await starting;
       } catch (err) {
         printError(err);
+        await gateway.stop().catch(() => undefined);
+        await stopServices(services);
         process.exit((err as { code?: string }).code === 'NQ601' ? EXIT.BAD_INPUT : EXIT.REFUSED);
       }
-      gateway.on('exit', () => process.exit(EXIT.OK));
+      gateway.on('exit', () => void shutdown().then((code) => process.exit(code)));
     });
 
   program
