@@ -17,6 +17,8 @@ npx tsc -p tsconfig.build.json
 
 rm -rf "$lab"
 node bin/nqgw.js lab init "$lab"
+admin_url=$(node -e "console.log(require(require('path').resolve(process.argv[1], 'lab.json')).sim.adminUrl)" "$lab")
+station=$(node -e "console.log(require(require('path').resolve(process.argv[1], 'lab.json')).station)" "$lab")
 node bin/nqgw.js sim --config "$lab/sim.ini" >"$lab/sim.log" 2>&1 &
 sim=$!
 sleep 1
@@ -34,9 +36,9 @@ while [ $SECONDS -lt $end ]; do
   clear 2>/dev/null || true
   node bin/nqgw.js status --config "$lab/tw.ini" || true
   echo
-  echo "(demo: $((end - SECONDS)) s left; lab in $lab; simulator admin: $(node -e "console.log(require('./$lab/lab.json').sim.adminUrl)"))"
+  echo "(demo: $((end - SECONDS)) s left; lab in $lab; simulator admin: $admin_url)"
   sleep 2
 done
 echo "== the simulator's view of the station:"
-curl -s "$(node -e "console.log(require('./$lab/lab.json').sim.adminUrl)")/stations/W888888T" || true
+node -e "fetch(process.argv[1]).then((r) => r.text()).then((t) => console.log(t))" "$admin_url/stations/$station" || true
 echo

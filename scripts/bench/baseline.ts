@@ -30,7 +30,10 @@ export async function tlsEchoBaseline(total: number): Promise<Record<string, num
   const port = (server.address() as { port: number }).port;
   const batch = 2000;
   const frame = encodeOrders(
-    Array.from({ length: batch }, (_, i) => ({ body: toOrderBody(makeOrder('729900', i + 1, Date.now()), i + 1), possDup: false })),
+    Array.from({ length: batch }, (_, i) => ({
+      body: toOrderBody(makeOrder('729900', i + 1, Date.now()), i + 1),
+      possDup: false,
+    })),
     1,
   );
   const socket = tls.connect({
@@ -58,5 +61,9 @@ export async function tlsEchoBaseline(total: number): Promise<Record<string, num
   const elapsed = performance.now() - started;
   socket.destroy();
   await new Promise((r) => server.close(r));
-  return { frames: total, frameBytes: Math.round(frame.length / batch), framesPerSecond: Math.round(total / (elapsed / 1000)) };
+  return {
+    frames: total,
+    frameBytes: Math.round(frame.length / batch),
+    framesPerSecond: Math.round(total / (elapsed / 1000)),
+  };
 }

@@ -22,7 +22,9 @@ export interface BenchLab {
 function setKey(file: string, section: string, key: string, value: string): string {
   const text = readFileSync(file, 'utf8');
   const re = new RegExp(`(\\[${section}\\][^\\[]*?)^${key} = .*$`, 'm');
-  return re.test(text) ? text.replace(re, `$1${key} = ${value}`) : text.replace(`[${section}]`, `[${section}]\n${key} = ${value}`);
+  return re.test(text)
+    ? text.replace(re, `$1${key} = ${value}`)
+    : text.replace(`[${section}]`, `[${section}]\n${key} = ${value}`);
 }
 
 async function until(probe: () => boolean | Promise<boolean>, what: string, ms = 30_000): Promise<void> {
@@ -55,14 +57,21 @@ export async function benchLab(prepare?: (lab: LabDescription) => Promise<void>)
     async startGateway() {
       const started = Date.now();
       bench.gateway = spawn(process.execPath, [NQGW, 'run', '--config', lab.twIni], quiet);
-      await until(() => {
-        try {
-          const s = JSON.parse(readFileSync(path.join(lab.stateDir, 'status.json'), 'utf8')) as { linkState: string; pid: number };
-          return s.linkState === '正常' && s.pid === bench.gateway?.pid;
-        } catch {
-          return false;
-        }
-      }, 'gateway logon', 120_000);
+      await until(
+        () => {
+          try {
+            const s = JSON.parse(readFileSync(path.join(lab.stateDir, 'status.json'), 'utf8')) as {
+              linkState: string;
+              pid: number;
+            };
+            return s.linkState === '正常' && s.pid === bench.gateway?.pid;
+          } catch {
+            return false;
+          }
+        },
+        'gateway logon',
+        120_000,
+      );
       return Date.now() - started;
     },
     async stop() {

@@ -10,7 +10,11 @@ const scale = Number(process.env['BENCH_SCALE'] ?? '1');
 const n = (x: number): number => Math.max(2000, Math.round((x * scale) / 2000) * 2000);
 
 const results: Record<string, unknown> = {
-  machine: { cpus: (await import('node:os')).cpus().length, node: process.version, at: new Date().toISOString() },
+  machine: {
+    cpus: (await import('node:os')).cpus().length,
+    node: process.version,
+    at: new Date().toISOString(),
+  },
 };
 const step = async (name: string, run: () => Promise<unknown>): Promise<void> => {
   process.stderr.write(`bench: ${name} ...\n`);
@@ -19,7 +23,9 @@ const step = async (name: string, run: () => Promise<unknown>): Promise<void> =>
 await step('tlsEchoBaseline', () => tlsEchoBaseline(n(200_000)));
 await step('throughput', () => throughput(n(100_000)));
 await step('latencyAt2000', () => latency(2000, Math.max(2, Math.round(10 * scale))));
-await step('latencyAt2000With1MRecordFile', () => latency(2000, Math.max(2, Math.round(10 * scale)), n(1_000_000)));
+await step('latencyAt2000With1MRecordFile', () =>
+  latency(2000, Math.max(2, Math.round(10 * scale)), n(1_000_000)),
+);
 const t = results['throughput'] as { ordersPerSecond: number };
 const b = results['tlsEchoBaseline'] as { framesPerSecond: number };
 results['throughputVsTlsEcho'] = Math.round((t.ordersPerSecond / b.framesPerSecond) * 1000) / 1000;

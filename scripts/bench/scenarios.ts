@@ -50,11 +50,7 @@ export async function throughput(total: number): Promise<Record<string, number>>
  * append time noted; a watcher polls every millisecond for CLBZ='1' and for the NQHB row.
  * Polling adds up to about a millisecond to each figure.
  */
-export async function latency(
-  rate: number,
-  seconds: number,
-  prefill = 0,
-): Promise<Record<string, number>> {
+export async function latency(rate: number, seconds: number, prefill = 0): Promise<Record<string, number>> {
   const bench = await benchLab(async (lab) => {
     if (prefill === 0) return;
     // Yesterday's business already done: a big file of sent orders the gateway must not re-read.

@@ -46,6 +46,9 @@ export class Gateway extends EventEmitter {
   private pumpTimer: NodeJS.Timeout | null = null;
   private statusTimer: NodeJS.Timeout | null = null;
   private pumping = false;
+  /** After a logon the unanswered orders go first; new ones wait until they are out. */
+  private resending = false;
+  private lastFailure = { code: '', at: 0 };
   /** Records in NQWT.DBF not read yet, refreshed with each status snapshot. */
   private unread = 0;
   private stopping = false;
@@ -193,11 +196,15 @@ export class Gateway extends EventEmitter {
 
   private async onLinkUp(): Promise<void> {
     if (!this.pump || !this.link) return;
+    this.resending = true;
+    while (this.pumping) await new Promise((r) => setTimeout(r, 1));
     try {
       const n = await this.pump.resendInFlight(this.link);
       if (n > 0) this.log.info(`已重发 ${n} 笔未获确认的委托 (可能重复)`, 'NQ709');
     } catch (err) {
       this.fail(err);
+    } finally {
+      this.resending = false;
     }
     this.schedulePump(0);
   }
@@ -211,26 +218,39 @@ export class Gateway extends EventEmitter {
   }
 
   private canSend(): boolean {
-    return this.link !== null && this.link.state === 'up' && this.link.writable && this.holds.size === 0;
+    return (
+      this.link !== null &&
+      this.link.state === 'up' &&
+      this.link.writable &&
+      this.holds.size === 0 &&
+      !this.resending
+    );
   }
 
   private async runPump(): Promise<void> {
     if (this.pumping || this.stopping || !this.pump || !this.link) return;
     this.pumping = true;
     let looked = 0;
+    let failed = false;
     try {
       if (this.canSend()) looked = await this.pump.step(this.link);
     } catch (err) {
+      failed = true;
       this.fail(err);
     } finally {
       this.pumping = false;
     }
-    this.schedulePump(looked > 0 ? 0 : POLL_MS);
+    // A failing disk or file is retried once a second, not hammered every poll.
+    this.schedulePump(failed ? 1000 : looked > 0 ? 0 : POLL_MS);
   }
 
   /** A failure on the order path is loud, and sending pauses until it clears. */
   private fail(err: unknown): void {
     const e = err as AppError;
+    const now = this.clock.now();
+    // The same failure again within a minute is not news; the status keeps showing it.
+    if (e.code === this.lastFailure.code && now - this.lastFailure.at < 60_000) return;
+    this.lastFailure = { code: e.code ?? '', at: now };
     this.log.error(e.message, e.code);
     if (e.hint) this.log.error(e.hint, e.code);
   }

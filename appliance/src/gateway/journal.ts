@@ -80,6 +80,8 @@ function encodeLine(entry: JournalEntry): string {
 export class FileJournal {
   private handle: fsp.FileHandle | null = null;
   private chain: Promise<void> = Promise.resolve();
+  /** Bytes known good: a failed write is cut back to this, so no torn line is left mid-file. */
+  private size = 0;
 
   constructor(readonly file: string) {}
 
@@ -100,10 +102,12 @@ export class FileJournal {
       refused: 0,
     };
     let text = '';
+    let fileExists = true;
     try {
       text = await fsp.readFile(this.file, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new JournalWriteError(this.file, err);
+      fileExists = false;
     }
     let goodBytes = 0;
     const lines = text.split('\n');
@@ -121,9 +125,10 @@ export class FileJournal {
       applyEntry(replay, entry, matcher);
       goodBytes += Buffer.byteLength(line, 'utf8') + 1;
     }
-    this.handle = await fsp.open(this.file, 'a+', 0o600);
+    this.handle = await fsp.open(this.file, fileExists ? 'r+' : 'w+', 0o600);
     const { size } = await this.handle.stat();
     if (size !== goodBytes) await this.handle.truncate(goodBytes);
+    this.size = goodBytes;
     return replay;
   }
 
@@ -148,10 +153,13 @@ export class FileJournal {
     const run = this.chain.then(async () => {
       const handle = this.handle;
       if (!handle) throw new JournalWriteError(this.file, new Error('journal is not open'));
+      const bytes = Buffer.from(text, 'utf8');
       try {
-        await handle.write(text);
+        await handle.write(bytes, 0, bytes.length, this.size);
         if (durable) await handle.datasync();
+        this.size += bytes.length;
       } catch (err) {
+        await handle.truncate(this.size).catch(() => undefined);
         throw new JournalWriteError(this.file, err);
       }
     });

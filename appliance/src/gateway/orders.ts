@@ -1,6 +1,6 @@
 import type { OrderBody } from '../link/index.js';
 import type { OrderRow } from '../dbf/index.js';
-import { checkOrder } from './validate.js';
+import { checkOrder, type LocalRefusal } from './validate.js';
 import {
   orderKey,
   type AnswerMatcher,
@@ -20,6 +20,7 @@ export interface OrderSource {
     warnings: { recNo?: number; code: string; message: string }[];
   }>;
   rereadRecord(recNo: number): Promise<OrderRow | null>;
+  skipTo(recNo: number): void;
   setFlags(recNos: number[], flag: string): Promise<void>;
   readonly nextRecNo: number;
 }
@@ -99,9 +100,18 @@ export class OrderPump {
     const batch = await this.source.readNew();
     for (const w of batch.warnings) this.log.warn(w.message, w.code);
     const rows = batch.records.map((r) => ({ recNo: r.recNo, row: r.row }));
-    rows.push(...(await this.dueRetries()));
+    const retries = await this.dueRetries();
+    rows.push(...retries);
     if (rows.length === 0) return batch.deletedSkipped;
-    await this.decide(rows, link);
+    try {
+      await this.decide(rows, link);
+    } catch (err) {
+      // Nothing of this batch was journaled: read it again next time, retries included.
+      const first = batch.records[0];
+      if (first) this.source.skipTo(first.recNo);
+      for (const r of retries) this.deferred.set(r.recNo, this.now() - this.retryInvalidMs);
+      throw err;
+    }
     return rows.length + batch.deletedSkipped;
   }
 
@@ -110,6 +120,7 @@ export class OrderPump {
     const toSend: InFlight[] = [];
     const refused: number[] = [];
     const answeredFlagLost: number[] = [];
+    const refusals: LocalRefusal[] = [];
     const today = this.today();
     for (const { recNo, row } of rows) {
       if (row.CLBZ === FLAG_SENT || row.CLBZ === FLAG_REFUSED) continue;
@@ -127,12 +138,10 @@ export class OrderPump {
         continue;
       }
       const refusal = checkOrder(row, recNo, this.units, today);
-      this.decided.set(recNo, { key, outcome: refusal ? 'refused' : 'sent' });
       if (refusal) {
         entries.push({ k: 'r', key, recNo, code: refusal.code });
         refused.push(recNo);
-        this.counters.refused++;
-        this.log.error(refusal.text, refusal.code);
+        refusals.push(refusal);
         continue;
       }
       const item: InFlight = { recNo, key, order: toOrderBody(row, recNo), maybeSent: false };
@@ -141,6 +150,13 @@ export class OrderPump {
     }
     entries.push({ k: 'm', next: this.resumePoint() });
     await this.journal.append(entries, true);
+    // Only now, with the decisions on disk, does the pump's memory change.
+    for (const e of entries) {
+      if (e.k === 'o' || e.k === 'r')
+        this.decided.set(e.recNo, { key: e.key, outcome: e.k === 'o' ? 'sent' : 'refused' });
+    }
+    this.counters.refused += refusals.length;
+    for (const r of refusals) this.log.error(r.text, r.code);
     for (const item of toSend) {
       this.inflight.set(item.recNo, item);
       this.matcher.sent(item.key, item.recNo);
