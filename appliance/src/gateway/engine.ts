@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { TwConfig } from '../config/index.js';
 import { FileTlsCredentials, LinkClient, type TlsCredentials } from '../link/index.js';
-import { OrderFileReader, ReturnFileWriter, readReturnFile } from '../dbf/index.js';
+import { DbfReplacedError, OrderFileReader, ReturnFileWriter, readReturnFile } from '../dbf/index.js';
 import { AppError, cstClock, cstDate, formatMessage, systemClock, type Clock } from '../shared/index.js';
 import { AnswerMatcher, FileJournal, orderKey } from './journal.js';
 import { OrderFileLock } from './lock.js';
@@ -237,11 +237,22 @@ export class Gateway extends EventEmitter {
     } catch (err) {
       failed = true;
       this.fail(err);
+      if (err instanceof DbfReplacedError) await this.reopenOrders().catch((e: unknown) => this.fail(e));
     } finally {
       this.pumping = false;
     }
     // A failing disk or file is retried once a second, not hammered every poll.
     this.schedulePump(failed ? 1000 : looked > 0 ? 0 : POLL_MS);
+  }
+
+  private async reopenOrders(): Promise<void> {
+    const reader = new OrderFileReader(this.config.files.orders);
+    await reader.open();
+    await reader.skipSettled([FLAG_SENT, FLAG_REFUSED]);
+    await this.reader?.close().catch(() => undefined);
+    this.reader = reader;
+    this.pump?.replaceSource(reader);
+    this.log.warn(`委托库已被替换, 已重新打开: ${this.config.files.orders}`, 'NQ211');
   }
 
   /** A failure on the order path is loud, and sending pauses until it clears. */

@@ -67,7 +67,7 @@ export class OrderPump {
   readonly counters: PumpCounters;
 
   constructor(
-    private readonly source: OrderSource,
+    private source: OrderSource,
     private readonly journal: FileJournal,
     replay: JournalReplay,
     private readonly matcher: AnswerMatcher,
@@ -81,6 +81,17 @@ export class OrderPump {
     this.decided = replay.decided;
     for (const [recNo, item] of replay.pending) this.inflight.set(recNo, { recNo, ...item, maybeSent: true });
     this.counters = { sent: replay.ordered, refused: replay.refused };
+  }
+
+  /**
+   * The order file was replaced: read the new one from its start. Records at the same position
+   * with the same unit and serial number are the orders already decided and are not sent again;
+   * anything else in it is new to the gateway (a repeated serial number is then the main
+   * station's to reject, where the broker sees it).
+   */
+  replaceSource(source: OrderSource): void {
+    this.source = source;
+    this.deferred.clear();
   }
 
   /** Orders journaled and not yet answered by the main station. */

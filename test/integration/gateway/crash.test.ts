@@ -38,7 +38,9 @@ describe('crash safety', () => {
       await gateway.stop('SIGKILL');
     }
     const feederCode = await feeder.exited;
-    expect(feederCode, `feeder: signal ${feeder.child.signalCode} output ${feeder.output.slice(-2000)}`).toBe(0);
+    expect(feederCode, `feeder: signal ${feeder.child.signalCode} output ${feeder.output.slice(-2000)}`).toBe(
+      0,
+    );
 
     const last = startGateway(lab);
     running.push(last);

@@ -1,0 +1,82 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { OptionEffects } from '../../../appliance/src/gateway/options.js';
+import type { GatewayOptions } from '../../../appliance/src/config/index.js';
+
+const base: GatewayOptions = {
+  noFills: false,
+  linkDownFlag: null,
+  timeFile: null,
+  timeFileIntervalS: 5,
+  autoExit: null,
+  archiveOldReturns: false,
+  sendBlockWarnMs: 15000,
+  invalidFlagRetryS: 30,
+};
+// 15:29:58 CST on a trading day.
+const START = Date.UTC(2026, 10, 23, 7, 29, 58);
+
+afterEach(() => vi.useRealTimers());
+
+describe("the vendor's other options", () => {
+  it('exits automatically at HH:MM (CST), once', async () => {
+    vi.useFakeTimers();
+    let now = START;
+    let exits = 0;
+    const effects = new OptionEffects(
+      { ...base, autoExit: 15 * 60 + 30 },
+      { now: () => now },
+      () => exits++,
+      () => {},
+    );
+    effects.start();
+    now += 1000;
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(exits).toBe(0);
+    now += 2000;
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(exits).toBe(1);
+    now += 60_000;
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(exits).toBe(1);
+    effects.stop();
+  });
+
+  it('does not exit at once when started after the exit time (an evening drill)', async () => {
+    vi.useFakeTimers();
+    let now = START + 3600_000; // 16:29:58
+    let exits = 0;
+    const effects = new OptionEffects(
+      { ...base, autoExit: 15 * 60 + 30 },
+      { now: () => now },
+      () => exits++,
+      () => {},
+    );
+    effects.start();
+    now += 5000;
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(exits).toBe(0);
+    effects.stop();
+  });
+
+  it('keeps the link-down flag file only while the link is down, and writes the time file', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'nqgw-opt-'));
+    const flag = path.join(dir, 'LINKDOWN.FLG');
+    const time = path.join(dir, 'TIME.TXT');
+    const effects = new OptionEffects(
+      { ...base, linkDownFlag: flag, timeFile: time },
+      { now: () => START },
+      () => {},
+      () => {},
+    );
+    effects.start();
+    await effects.linkDown(true);
+    expect(existsSync(flag)).toBe(true);
+    await effects.linkDown(false);
+    expect(existsSync(flag)).toBe(false);
+    await vi.waitFor(() => expect(readFileSync(time, 'utf8')).toBe('20261123 152958\n'));
+    effects.stop();
+  });
+});
