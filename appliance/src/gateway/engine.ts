@@ -16,7 +16,8 @@ import { openReturnFile } from './startup.js';
 import { ClockGuard } from './clockguard.js';
 
 export const SOFTWARE = 'nqgw 0.1.0';
-const POLL_MS = 5;
+/** How often NQWT.DBF is looked at when nothing was new: one fstat, cheap; bounds latency. */
+const POLL_MS = 2;
 
 export interface GatewayDeps {
   clock?: Clock;
