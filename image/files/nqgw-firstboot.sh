@@ -27,6 +27,8 @@ systemctl try-restart chrony.service
 log "chrony pointed at the cloud's time servers"
 
 # tw.ini: the appliance renders and checks it; a bad values.json stops here, loudly.
+# values.json is the FLAT document of template values ({"station": "W888888T", "units": [...],
+# "orders": ..., "management_listen": ...}); nqgw config templates lists the keys.
 /usr/local/bin/nqgw config render --template "${NQGW_TW_TEMPLATE:-cloud-production}" \
   --values "$etc/values.json" --out "$etc/tw.ini.new"
 chgrp nqgw "$etc/tw.ini.new"

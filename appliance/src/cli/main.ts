@@ -6,6 +6,7 @@ import { registerFeedCommand } from './feed.js';
 import { registerLabCommands } from './lab.js';
 import { registerConfigCommands } from './config.js';
 import { registerClockCommands } from './clock.js';
+import { registerCutoverCommand } from './cutover.js';
 
 /** `nqgw`: every operator and lab command. Each sub-command lives in its own file here. */
 const program = new Command('nqgw')
@@ -17,5 +18,6 @@ registerFeedCommand(program);
 registerLabCommands(program);
 registerConfigCommands(program);
 registerClockCommands(program);
+registerCutoverCommand(program);
 
 await program.parseAsync(process.argv);

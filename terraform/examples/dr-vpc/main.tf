@@ -42,11 +42,14 @@ module "nqgw" {
   object_storage_cidrs = var.object_storage_cidrs
   tw_template          = "cloud-production"
 
+  # Flat template values (nqgw config render); station, management_listen and time_servers
+  # are filled in per replica by the module.
   appliance_values = {
-    station = { units = ["729900"] }
-    files   = { orders = "/var/lib/nqgw/NQWT.DBF", returns = "/var/lib/nqgw/NQHB.DBF" }
-    tls     = { mode = "ekey" }
-    clock   = { servers = var.time_servers, warn_ms = 50, alarm_ms = 100 }
-    logs    = { endpoint = "https://10.90.0.10", bucket = "nqgw-logs" }
+    units                   = ["729900"]
+    orders                  = "/var/lib/nqgw/NQWT.DBF"
+    returns                 = "/var/lib/nqgw/NQHB.DBF"
+    tls_mode                = "ekey"
+    object_storage_endpoint = "https://10.90.0.10"
+    object_storage_bucket   = "nqgw-logs"
   }
 }

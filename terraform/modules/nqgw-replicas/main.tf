@@ -1,13 +1,18 @@
 locals {
   active_replica = one([for name, r in var.replicas : name if r.role == "active"])
 
-  # /etc/nqgw/values.json per replica: the caller's values plus this replica's station and
-  # management address (nqgw config render turns it into tw.ini at first boot).
+  # /etc/nqgw/values.json per replica: the FLAT document `nqgw config render --values` takes
+  # (keys: appliance/src/config/templates.ts TEMPLATE_VALUES). time_servers defaults to the
+  # module's; the caller's values come next; this replica's station and management address last.
   appliance_values = {
-    for name, r in var.replicas : name => merge(var.appliance_values, {
-      station    = merge(try(var.appliance_values.station, {}), { id = r.station })
-      management = merge(try(var.appliance_values.management, {}), { listen = "${r.fixed_ip}:${var.management_port}" })
-    })
+    for name, r in var.replicas : name => merge(
+      { time_servers = var.time_servers },
+      var.appliance_values,
+      {
+        station           = r.station
+        management_listen = "${r.fixed_ip}:${var.management_port}"
+      },
+    )
   }
 
   # /etc/nqgw/host.json per replica: what nqgw-render-host turns into chrony, sshd and nftables.

@@ -225,15 +225,29 @@ variable "tw_template" {
 variable "appliance_values" {
   type        = any
   description = <<-EOT
-    The appliance's values document for `nqgw config render` (tw.ini values: trading units,
-    file paths, TLS mode, clock, logs ...), written to /etc/nqgw/values.json. The module adds,
-    per replica, station.id (from replicas[*].station) and management.listen (fixed_ip:port).
+    The appliance's values document for `nqgw config render --template <tw_template>`, written
+    to /etc/nqgw/values.json: a FLAT object whose keys are the template values (units, orders,
+    returns, state_dir, tls_mode, tls_ca, tls_cert, tls_key, tls_server_name, no_fills,
+    link_down_flag, time_file, auto_exit, management_token_file, time_servers,
+    object_storage_endpoint, object_storage_bucket, servers). The module sets, per replica,
+    station (replicas[*].station) and management_listen (fixed_ip:management_port), and
+    time_servers (var.time_servers) unless given here.
   EOT
   default     = {}
 
   validation {
     condition     = can(keys(var.appliance_values))
-    error_message = "appliance_values: a JSON-like object (map of sections)."
+    error_message = "appliance_values: a JSON-like object of template values."
+  }
+
+  validation {
+    condition = alltrue([for k in keys(var.appliance_values) : contains([
+      "units", "orders", "returns", "state_dir", "tls_mode", "tls_ca", "tls_cert", "tls_key",
+      "tls_server_name", "no_fills", "link_down_flag", "time_file", "auto_exit",
+      "management_token_file", "time_servers", "object_storage_endpoint", "object_storage_bucket",
+      "servers",
+    ], k)])
+    error_message = "appliance_values: only the flat template values of nqgw config render (no sections such as station = {...}; station and management_listen come from the replica)."
   }
 }
 

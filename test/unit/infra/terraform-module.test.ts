@@ -199,8 +199,11 @@ describe('module nqgw-replicas', () => {
     expect(ud).toContain('values_json = jsonencode(local.appliance_values[each.key])');
     expect(ud).toContain('host_json   = jsonencode(local.host_values[each.key])');
     const locals = (mod.locals as Hcl[]).reduce((a, b) => ({ ...a, ...b }), {} as Hcl);
-    expect(locals.appliance_values).toContain('merge(var.appliance_values');
-    expect(locals.appliance_values).toContain('id = r.station');
+    expect(locals.appliance_values).toContain('var.appliance_values,');
+    expect(locals.appliance_values).toMatch(/station\s+= r\.station/);
+    expect(locals.appliance_values).toMatch(
+      /management_listen = "\$\{r\.fixed_ip\}:\$\{var\.management_port\}"/,
+    );
     expect(locals.host_values).toContain('bastion_cidr         = var.bastion_cidr');
     expect(locals.host_values).toContain('role = r.role');
 

@@ -24,12 +24,21 @@ export function renderUserData(vars: { hostname: string; values_json: string; ho
   });
 }
 
-/** The example documents of image/cloud-init/user-data.yaml, as the module would build them. */
+/**
+ * The example documents of image/cloud-init/user-data.yaml, as the module would build them.
+ * values.json is flat: its keys are the template values of `nqgw config render`
+ * (appliance/src/config/templates.ts TEMPLATE_VALUES).
+ */
 export const EXAMPLE_VALUES = {
-  station: { id: 'W888888T', units: ['729900'] },
-  files: { orders: '/var/lib/nqgw/NQWT.DBF', returns: '/var/lib/nqgw/NQHB.DBF' },
-  tls: { mode: 'ekey' },
-  management: { listen: '10.80.1.11:9300' },
+  station: 'W888888T',
+  units: ['729900'],
+  orders: '/var/lib/nqgw/NQWT.DBF',
+  returns: '/var/lib/nqgw/NQHB.DBF',
+  tls_mode: 'ekey',
+  management_listen: '10.80.1.11:9300',
+  time_servers: ['10.255.0.1', '10.255.0.2'],
+  object_storage_endpoint: 'https://10.90.0.10',
+  object_storage_bucket: 'nqgw-logs',
 };
 
 export const EXAMPLE_HOST = {

@@ -1,0 +1,26 @@
+/**
+ * cutover/: `nqgw cutover` - the preflight before a DR replica becomes the active gateway, the
+ * start, and the verification that the main station answered the logon and sent a heartbeat;
+ * and the drill, which does the same against a scratch site and leaves nothing behind.
+ */
+export { runCutover, CUTOVER_EXIT, type CutoverOptions, type CutoverResult } from './run.js';
+export {
+  CutoverReport,
+  formatStep,
+  formatSeconds,
+  type StepRecord,
+  type StepVerdict,
+  type StepOutcome,
+  type ReportSink,
+} from './report.js';
+export {
+  checkClock,
+  checkDirectories,
+  checkMainStation,
+  checkNoActive,
+  checkReturnsToday,
+  checkTls,
+  isAlive,
+} from './preflight.js';
+export { scratchTwIni, makeScratch, removeScratch, type Scratch } from './drill.js';
+export { planStart, stopPid, GATEWAY_OUT, type StartPlan } from './start.js';

@@ -1,0 +1,240 @@
+/**
+ * The checks before a gateway is started as the active one. Each returns a StepOutcome; none
+ * changes anything the broker or the main station would see: the interface directories get a
+ * probe file that is removed at once, NQHB.DBF is only read, the main station gets a TLS handshake
+ * and no logon (it allows one session per station, and a logon from here would take the slot).
+ */
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  openSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { TwConfig } from '../config/index.js';
+import { readReturnFile } from '../dbf/index.js';
+import { OrderFileLock } from '../gateway/index.js';
+import { connectTls, FileTlsCredentials } from '../link/index.js';
+import { classifyOffset, clockSettingsFromConfig, formatMs, measureServers } from '../clock/index.js';
+import { cstDate, type Clock } from '../shared/index.js';
+import type { StepOutcome } from './report.js';
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Write and remove a probe file in `dir`: the only honest test of "writable" (root ignores modes). */
+function probeDir(dir: string): string | null {
+  const probe = path.join(dir, `.nqgw-cutover-probe-${process.pid}`);
+  try {
+    const fd = openSync(probe, 'wx', 0o600);
+    try {
+      writeSync(fd, 'probe');
+    } finally {
+      closeSync(fd);
+    }
+    unlinkSync(probe);
+    return null;
+  } catch (err) {
+    return `${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
+  }
+}
+
+/** NQWT/NQHB directories (and the state directory) reachable and writable; NQWT.DBF readable. */
+export function checkDirectories(config: TwConfig): StepOutcome {
+  const { orders, returns, stateDir } = config.files;
+  const dirs = [
+    ...new Set([
+      path.dirname(orders),
+      path.dirname(returns),
+      existsSync(stateDir) ? stateDir : path.dirname(stateDir),
+    ]),
+  ];
+  const problems = dirs.map(probeDir).filter((p): p is string => p !== null);
+  if (problems.length > 0) {
+    return {
+      verdict: 'FAIL',
+      detail: `cannot write in ${problems.join('; ')}`,
+      hint: 'mount the interface share read-write for the service user (nqgw), or correct [files] in tw.ini',
+    };
+  }
+  if (!existsSync(orders)) {
+    return {
+      verdict: 'WARN',
+      detail: `${dirs.join(', ')} writable; ${orders} does not exist yet`,
+      hint: "the broker's counter program creates NQWT.DBF; check that it points at this directory",
+    };
+  }
+  try {
+    accessSync(orders, constants.R_OK | constants.W_OK);
+  } catch (err) {
+    return {
+      verdict: 'FAIL',
+      detail: `${orders}: ${(err as NodeJS.ErrnoException).code ?? 'not accessible'}`,
+      hint: 'the gateway reads NQWT.DBF and writes CLBZ into it: give the service user read and write access',
+    };
+  }
+  return { verdict: 'OK', detail: `${dirs.join(', ')} writable; NQWT.DBF readable and writable` };
+}
+
+/**
+ * The gateway refuses a return file that holds another day's rows (the vendor's NQ202 at start-up).
+ * Found here by reading it, never by opening it for writing.
+ */
+export async function checkReturnsToday(config: TwConfig, clock: Clock): Promise<StepOutcome> {
+  const file = config.files.returns;
+  const today = cstDate(clock.now());
+  if (!existsSync(file))
+    return { verdict: 'OK', detail: `${file} absent: the gateway creates it for ${today}` };
+  const rows = await readReturnFile(file);
+  const other = rows.find((r) => r.HBRQ !== today);
+  if (other === undefined) {
+    return { verdict: 'OK', detail: `${file}: ${rows.length} row(s), all of ${today}` };
+  }
+  if (config.options.archiveOldReturns) {
+    return {
+      verdict: 'WARN',
+      detail: `${file} holds rows of ${other.HBRQ}; archive_old_returns is on, the gateway moves it aside as NQHB.${other.HBRQ}.DBF`,
+      hint: 'make sure the broker has taken the previous day returns',
+    };
+  }
+  return {
+    verdict: 'FAIL',
+    detail: `${file} holds rows of ${other.HBRQ}, today is ${today}: the gateway would refuse to start (NQ202)`,
+    hint: `move ${file} aside (e.g. to NQHB.${other.HBRQ}.DBF) after the broker has taken it, or set archive_old_returns = true`,
+  };
+}
+
+/** The station's TLS identity. Only PEM files exist in this build; EKey and soft come with issue 3. */
+export function checkTls(config: TwConfig): StepOutcome {
+  const { tls } = config;
+  if (tls.mode !== 'file') {
+    return {
+      verdict: 'FAIL',
+      detail: `[tls] mode = ${tls.mode} is not yet supported by this build (issue 3: EKey and soft encryption)`,
+      hint: 'use the file-key fallback: [tls] mode = file with ca, cert and key (see docs/operations.md, EKey swap)',
+    };
+  }
+  const missing: string[] = [];
+  for (const [what, file] of [
+    ['ca', tls.ca],
+    ['cert', tls.cert],
+    ['key', tls.key],
+  ] as const) {
+    try {
+      accessSync(file, constants.R_OK);
+      if (!statSync(file).isFile()) missing.push(`${what} ${file} is not a file`);
+    } catch (err) {
+      missing.push(`${what} ${file || '(not set)'}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`);
+    }
+  }
+  if (missing.length > 0) {
+    return {
+      verdict: 'FAIL',
+      detail: missing.join('; '),
+      hint: 'put the station certificate, key and the main station CA where [tls] says, readable by the service user',
+    };
+  }
+  return { verdict: 'OK', detail: `mode=file, cert ${tls.cert}, key ${tls.key}, ca ${tls.ca}` };
+}
+
+/** One NTP measurement when tw.ini has [clock]; alarm is a FAIL (the order path would be held). */
+export async function checkClock(config: TwConfig): Promise<StepOutcome> {
+  if (config.extra['clock'] === undefined) {
+    return { verdict: 'SKIP', detail: 'no [clock] section in tw.ini: the drift watchdog is off' };
+  }
+  const settings = clockSettingsFromConfig(config);
+  const m = await measureServers(settings.servers, {
+    timeoutMs: settings.timeoutMs,
+    samples: settings.samples,
+  });
+  const state = classifyOffset(m.offsetMs, settings);
+  const figure =
+    m.offsetMs === null
+      ? 'no server answered'
+      : `offset ${formatMs(m.offsetMs)} (${m.answered}/${m.servers.length} servers)`;
+  if (state === 'alarm') {
+    return {
+      verdict: 'FAIL',
+      detail: `clock in alarm: ${figure}, limit ${settings.alarmMs} ms`,
+      hint: 'fix time first: chronyc tracking / chronyc sources; the cloud time service must keep within 100 ms',
+    };
+  }
+  if (state === 'ok') return { verdict: 'OK', detail: figure };
+  return {
+    verdict: 'WARN',
+    detail: `clock ${state}: ${figure}`,
+    hint: 'check chronyc sources and the [clock] servers; the watchdog keeps measuring after start',
+  };
+}
+
+/** A TLS handshake with the station's credentials, server by server; no logon. */
+export async function checkMainStation(config: TwConfig): Promise<StepOutcome> {
+  if (config.tls.mode !== 'file') {
+    return { verdict: 'SKIP', detail: `no credentials this build can use (mode=${config.tls.mode})` };
+  }
+  const credentials = new FileTlsCredentials(config.tls.ca, config.tls.cert, config.tls.key);
+  const failures: string[] = [];
+  for (const server of config.servers) {
+    const label = `${server.name} ${server.host}:${server.port}`;
+    try {
+      const socket = await connectTls(server, credentials, {
+        serverName: config.tls.serverName,
+        timeoutMs: config.link.connectTimeoutMs,
+      });
+      socket.destroy();
+      const before = failures.length > 0 ? ` (not reachable: ${failures.join('; ')})` : '';
+      return { verdict: 'OK', detail: `TLS handshake with ${label} (no logon)${before}` };
+    } catch (err) {
+      failures.push(`${label}: ${(err as Error).message}`);
+    }
+  }
+  return {
+    verdict: 'FAIL',
+    detail: `no main-station server answered: ${failures.join('; ')}`,
+    hint: 'check the link (ping/traceroute through the 专线), nftables egress, and that the certificate matches the CA',
+  };
+}
+
+/** A second active gateway must not start: the lock beside NQWT.DBF names the holder. */
+export function checkNoActive(config: TwConfig): StepOutcome {
+  const lockFile = `${config.files.orders}.lock`;
+  const holder = OrderFileLock.holder(config.files.orders);
+  if (holder === null) {
+    return existsSync(lockFile)
+      ? {
+          verdict: 'FAIL',
+          detail: `${lockFile} exists but cannot be read`,
+          hint: 'find out which gateway wrote it; delete it only when no gateway serves this order file',
+        }
+      : { verdict: 'OK', detail: 'no gateway holds the order file lock' };
+  }
+  if (holder.host !== os.hostname()) {
+    return {
+      verdict: 'FAIL',
+      detail: `a gateway on host ${holder.host} (pid ${holder.pid}, since ${holder.since}) holds ${lockFile}`,
+      hint: `make sure the gateway on ${holder.host} is stopped (or that host is down), then delete ${lockFile}`,
+    };
+  }
+  if (isAlive(holder.pid)) {
+    return {
+      verdict: 'FAIL',
+      detail: `a gateway is already active on this host: pid ${holder.pid} since ${holder.since}`,
+      hint: 'refusing to start a second active; nqgw status shows it. Stop it first if a restart is what you want',
+    };
+  }
+  return {
+    verdict: 'OK',
+    detail: `stale lock of dead pid ${holder.pid} on this host: the gateway takes it over`,
+  };
+}

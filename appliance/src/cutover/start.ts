@@ -1,0 +1,195 @@
+/**
+ * Starting the gateway as the active one and watching status.json until the main station has
+ * answered the logon and sent its first heartbeat.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, closeSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readStatusSnapshot, type GatewayStatus } from '../gateway/index.js';
+import { isAlive } from './preflight.js';
+
+export const GATEWAY_OUT = 'gateway.out';
+
+/** The tw.ini that image/systemd/nqgw.service runs. */
+export const UNIT_CONFIG = '/etc/nqgw/tw.ini';
+
+/** The repository (or installed bundle) root: the directory holding bin/nqgw.js. */
+export function appRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 8; i++) {
+    if (existsSync(path.join(dir, 'bin', 'nqgw.js'))) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  throw new Error('cannot find bin/nqgw.js above the cutover module');
+}
+
+/** systemd is PID 1 and knows nqgw.service. */
+export function systemdUnitAvailable(): boolean {
+  if (!existsSync('/run/systemd/system')) return false;
+  const r = spawnSync('systemctl', ['cat', 'nqgw.service'], { stdio: 'ignore' });
+  return r.status === 0;
+}
+
+export interface StartPlan {
+  kind: 'systemd' | 'spawn' | 'command';
+  /** What is printed. */
+  describe: string;
+}
+
+export interface Started {
+  plan: StartPlan;
+  /** The detached child (spawn/command); null for systemd. */
+  child: ChildProcess | null;
+  /** Exit code once the child has ended (a foreground command that failed, or systemctl). */
+  exit: () => number | null;
+  outFile: string;
+}
+
+/** `{config}` in a --start-command is replaced by the tw.ini path (the drill's scratch one). */
+export function planStart(
+  configPath: string,
+  startCommand: string | undefined,
+  allowSystemd: boolean,
+): StartPlan {
+  if (startCommand !== undefined) {
+    return { kind: 'command', describe: startCommand.replaceAll('{config}', configPath) };
+  }
+  // The unit runs /etc/nqgw/tw.ini: use it only when that is the file being cut over.
+  if (allowSystemd && path.resolve(configPath) === UNIT_CONFIG && systemdUnitAvailable()) {
+    return { kind: 'systemd', describe: 'systemctl start nqgw' };
+  }
+  return {
+    kind: 'spawn',
+    describe: `${process.execPath} ${path.join(appRoot(), 'bin', 'nqgw.js')} run --config ${configPath}`,
+  };
+}
+
+/** Start it; output of a spawned gateway goes to state_dir/gateway.out (appended). */
+export function startGateway(plan: StartPlan, configPath: string, stateDir: string): Started {
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const outFile = path.join(stateDir, GATEWAY_OUT);
+  if (plan.kind === 'systemd') {
+    const r = spawnSync('systemctl', ['start', 'nqgw'], { encoding: 'utf8' });
+    if (r.status !== 0) {
+      throw new Error(`systemctl start nqgw failed (${r.status}): ${(r.stderr || '').trim()}`);
+    }
+    return { plan, child: null, exit: () => null, outFile };
+  }
+  const fd = openSync(outFile, 'a', 0o600);
+  let child: ChildProcess;
+  try {
+    child =
+      plan.kind === 'spawn'
+        ? spawn(process.execPath, [path.join(appRoot(), 'bin', 'nqgw.js'), 'run', '--config', configPath], {
+            detached: true,
+            stdio: ['ignore', fd, fd],
+          })
+        : spawn('/bin/sh', ['-c', plan.describe], { detached: true, stdio: ['ignore', fd, fd] });
+  } finally {
+    closeSync(fd);
+  }
+  let code: number | null = null;
+  child.on('exit', (c, signal) => {
+    code = c ?? (signal ? 128 : 1);
+  });
+  child.on('error', () => {
+    code = 127;
+  });
+  child.unref();
+  return { plan, child, exit: () => code, outFile };
+}
+
+export function tail(file: string, lines = 8): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+export type VerifyPhase = 'process' | 'logon' | 'heartbeat';
+
+export interface VerifyEvents {
+  /** Called once per phase, in order, when it is reached. */
+  reached(phase: VerifyPhase, status: GatewayStatus): void;
+}
+
+export type VerifyResult =
+  | { ok: true; status: GatewayStatus }
+  | { ok: false; phase: VerifyPhase; reason: string; status: GatewayStatus | null };
+
+/**
+ * Poll state_dir/status.json until a gateway started after `since` (ms) is up, logged on (链路
+ * 正常) and has heard one heartbeat from the main station, or until `deadline` (ms).
+ */
+export async function verifyGateway(
+  stateDir: string,
+  since: number,
+  deadline: number,
+  started: Started,
+  events: VerifyEvents,
+  now: () => number = Date.now,
+  everyMs = 100,
+): Promise<VerifyResult> {
+  const phases: VerifyPhase[] = ['process', 'logon', 'heartbeat'];
+  let next = 0;
+  let last: GatewayStatus | null = null;
+  for (;;) {
+    const s = await readStatusSnapshot(stateDir);
+    const fresh = s !== null && Date.parse(s.startedAt) >= since - 1000 && isAlive(s.pid);
+    if (fresh) {
+      last = s;
+      const reached = [true, s.linkState === '正常', s.linkState === '正常' && s.heartbeatsSinceLogon >= 1];
+      while (next < phases.length && reached[next]) events.reached(phases[next++]!, s);
+      if (next === phases.length) return { ok: true, status: s };
+    } else if (last !== null) {
+      return {
+        ok: false,
+        phase: phases[next]!,
+        reason: `the gateway (pid ${last.pid}) is no longer running`,
+        status: last,
+      };
+    }
+    const code = started.exit();
+    if (code !== null && code !== 0 && !fresh) {
+      return {
+        ok: false,
+        phase: phases[next]!,
+        reason: `the start command ended with exit code ${code}`,
+        status: last,
+      };
+    }
+    if (now() >= deadline) {
+      const where = last
+        ? `通信状态 ${last.linkState}, heartbeats ${last.heartbeatsSinceLogon}, notice: ${last.notice || '-'}`
+        : 'no status.json from a new gateway';
+      return { ok: false, phase: phases[next]!, reason: `timed out (${where})`, status: last };
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** SIGTERM a gateway and wait for it to go (SIGKILL after `graceMs`). */
+export async function stopPid(pid: number, graceMs = 10_000): Promise<boolean> {
+  if (!isAlive(pid)) return true;
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return !isAlive(pid);
+  }
+  const until = Date.now() + graceMs;
+  while (Date.now() < until) {
+    if (!isAlive(pid)) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    /* gone */
+  }
+  await new Promise((r) => setTimeout(r, 200));
+  return !isAlive(pid);
+}
