@@ -7,6 +7,7 @@ import { registerLabCommands } from './lab.js';
 import { registerConfigCommands } from './config.js';
 import { registerClockCommands } from './clock.js';
 import { registerCutoverCommand } from './cutover.js';
+import { registerOpsCommands } from './ops.js';
 
 /** `nqgw`: every operator and lab command. Each sub-command lives in its own file here. */
 const program = new Command('nqgw')
@@ -19,5 +20,6 @@ registerLabCommands(program);
 registerConfigCommands(program);
 registerClockCommands(program);
 registerCutoverCommand(program);
+registerOpsCommands(program);
 
 await program.parseAsync(process.argv);

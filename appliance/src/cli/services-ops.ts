@@ -1,8 +1,22 @@
 import type { TwConfig } from '../config/index.js';
 import type { Gateway } from '../gateway/index.js';
+import { OpsServer } from '../ops/index.js';
 import type { Service } from './services.js';
 
-/** The operations API, metrics and status page beside the gateway (issue 5). */
-export async function startOpsServices(_gateway: Gateway, _config: TwConfig): Promise<Service[]> {
-  return [];
+/**
+ * The operations API, metrics and status page beside the gateway (issue 5), on the
+ * [management] address. A token file that others can read stops `nqgw run` with NQ961.
+ * NQGW_ALERT_WEBHOOK=URL turns on the alert webhook (tw.ini has no key for it yet).
+ */
+export async function startOpsServices(gateway: Gateway, config: TwConfig): Promise<Service[]> {
+  const webhookUrl = process.env['NQGW_ALERT_WEBHOOK'];
+  const server = new OpsServer(gateway, {
+    host: config.management.host,
+    port: config.management.port,
+    ...(webhookUrl ? { webhookUrl } : {}),
+    onStop: () => process.kill(process.pid, 'SIGTERM'),
+  });
+  await server.start();
+  gateway.log.info(`管理接口 ${server.url} (status page, API, /metrics)`, 'NQ960');
+  return [{ name: 'ops-api', stop: () => server.stop() }];
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/index.js';
 import { readStatusSnapshot, type GatewayStatus } from '../gateway/index.js';
+import { OpsClient } from '../ops/index.js';
 import { cstClock } from '../shared/index.js';
 import { EXIT, printError } from './output.js';
 
@@ -25,7 +26,10 @@ export function renderScreen(s: GatewayStatus, running: boolean): string {
     row(`通信状态: ${s.linkState}`, `股市状态: ${s.marketState}`),
     `特别提示: ${s.notice}`,
   ];
-  if (s.clock) lines.push(`时钟: ${s.clock.state}${s.clock.offsetMs === null ? '' : ` (offset ${s.clock.offsetMs.toFixed(1)} ms)`}`);
+  if (s.clock)
+    lines.push(
+      `时钟: ${s.clock.state}${s.clock.offsetMs === null ? '' : ` (offset ${s.clock.offsetMs.toFixed(1)} ms)`}`,
+    );
   if (s.holds.length > 0) lines.push(`暂停发送: ${s.holds.join(', ')}`);
   lines.push('');
   for (const l of s.log.slice(-15)) lines.push(`${cstClock(l.time)} ${l.text}`);
@@ -41,9 +45,12 @@ export function registerStatusCommand(program: Command): void {
     .action(async (opts: { config: string; json?: boolean }) => {
       try {
         const config = loadConfig(opts.config);
-        const status = await readStatusSnapshot(config.files.stateDir);
-        const running = status !== null && alive(status.pid);
-        if (opts.json) process.stdout.write(`${JSON.stringify({ running, ...status })}\n`);
+        // The live API first (it answers only while the gateway runs); else the last snapshot.
+        const live = await (async () =>
+          OpsClient.fromConfig(config).get<GatewayStatus>('/api/status'))().catch(() => null);
+        const status = live ?? (await readStatusSnapshot(config.files.stateDir));
+        const running = live !== null || (status !== null && alive(status.pid));
+        if (opts.json) process.stdout.write(`${JSON.stringify({ ...status, running })}\n`);
         else if (status) process.stdout.write(renderScreen(status, running));
         else process.stdout.write('网关未运行 (no status yet)\n');
         process.exitCode = !running ? EXIT.REFUSED : status?.linkState === '正常' ? EXIT.OK : EXIT.DEGRADED;

@@ -1,0 +1,58 @@
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import path from 'node:path';
+
+/** One operator action, as written to state_dir/audit.log (one JSON object a line). */
+export interface AuditEntry {
+  time: string;
+  operator: string;
+  source: string;
+  action: string;
+  args?: Record<string, unknown>;
+  result: 'ok' | 'refused' | 'failed';
+  detail?: string;
+}
+
+export const AUDIT_FILE = 'audit.log';
+
+/**
+ * The append-only audit log of operator actions. The file is opened with O_APPEND (never
+ * truncated, never rewritten), each entry is one write of one line, and each is fsynced before
+ * the API answers, so an action the operator saw succeed is on disk.
+ */
+export class AuditLog {
+  private fd: number | null;
+
+  constructor(readonly file: string) {
+    mkdirSync(path.dirname(file), { recursive: true });
+    this.fd = openSync(file, 'a', 0o600);
+  }
+
+  static inStateDir(stateDir: string): AuditLog {
+    return new AuditLog(path.join(stateDir, AUDIT_FILE));
+  }
+
+  append(entry: AuditEntry): void {
+    if (this.fd === null) throw new Error(`audit log ${this.file} is closed`);
+    writeSync(this.fd, `${JSON.stringify(entry)}\n`);
+    fsyncSync(this.fd);
+  }
+
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+}
+
+/** Every entry of an audit log file (tests, `nqgw` tooling). */
+export function readAuditLog(file: string): AuditEntry[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as AuditEntry);
+}

@@ -1,0 +1,122 @@
+/**
+ * The alerts an operator can see, each under a stable code that scripts, the Prometheus rules
+ * and the runbook key on. `words` at raise time are the vendor's own sentence where one exists
+ * (the log line that caused it); `action` says what to do.
+ */
+export type Severity = 'critical' | 'warning' | 'info';
+
+export interface AlertKind {
+  severity: Severity;
+  title: string;
+  action: string;
+}
+
+export const ALERT_KINDS = {
+  LINK_DOWN: {
+    severity: 'critical',
+    title: '通信中断 (link to the main station is down)',
+    action:
+      'The gateway reconnects by itself and walks the server list. If it stays down: check the route to the main station, then `nqgw switch N` to another server; orders wait in NQWT.DBF.',
+  },
+  HEARTBEAT_STALE: {
+    severity: 'warning',
+    title: '主站心跳超时 (no heartbeat from the main station)',
+    action:
+      'The link will be rebuilt before the main station gives up (30 s). If it repeats, `nqgw reconnect` or `nqgw switch N`.',
+  },
+  SEND_BLOCKED: {
+    severity: 'warning',
+    title: '发送线程阻塞 (send path blocked)',
+    action: 'The network is not taking data. Check the link; if it lasts, `nqgw reconnect` or switch server.',
+  },
+  CLOCK_WARN: {
+    severity: 'warning',
+    title: '时钟偏差接近上限 (clock drifting toward the 100 ms limit)',
+    action: 'Check chrony and the time servers (`nqgw clock check`). Orders still flow.',
+  },
+  CLOCK_ALARM: {
+    severity: 'critical',
+    title: '时钟偏差超限 (clock off by more than the limit)',
+    action:
+      'Fix time sync now (chronyc sources; the cloud NTP service). With policy=hold new orders wait in NQWT.DBF until the clock is back.',
+  },
+  ORDERS_HELD: {
+    severity: 'warning',
+    title: '暂停发送 (sending is held)',
+    action:
+      'Orders wait in NQWT.DBF with CLBZ=0. Operator pause: `nqgw resume` when ready. Clock hold: fix the clock.',
+  },
+  ORDERS_PENDING_LONG: {
+    severity: 'warning',
+    title: '待发委托积压 (orders pending too long)',
+    action:
+      'Orders are waiting and none went out for a while: check 通信状态 and holds; `nqgw alerts` for the cause.',
+  },
+  NOTICE: {
+    severity: 'info',
+    title: '特别提示 (notice from the main station)',
+    action: 'Read the notice and follow it; it stays shown until the main station sends another.',
+  },
+  STARTUP_ERROR: {
+    severity: 'critical',
+    title: '启动失败 (start-up check failed)',
+    action: 'Read the words: a return file from another day must be deleted or archived, then restart.',
+  },
+  LOGON_REFUSED: {
+    severity: 'critical',
+    title: '登录被拒绝 (logon refused)',
+    action:
+      'Check the certificate/EKey (re-plug, another USB port, the spare key), the station id and trading units in tw.ini.',
+  },
+  LINK_ERROR: {
+    severity: 'warning',
+    title: '通信错误 (link error)',
+    action:
+      'The gateway rebuilds the link by itself. Repeated handshake failures with CK_RV=0x30: swap to the spare EKey.',
+  },
+  ORDER_REFUSED: {
+    severity: 'warning',
+    title: '非法委托 (an order was refused)',
+    action:
+      'Tell the counter desk: the order named in the words has a wrong unit, date, serial number or security; it is not sent again.',
+  },
+  ORDER_PATH_FAILURE: {
+    severity: 'critical',
+    title: '委托/回报处理失败 (journal or return file failure)',
+    action:
+      'Sending may be stuck: check the disk (df, dmesg) and the state directory; restart the gateway after fixing.',
+  },
+} as const satisfies Record<string, AlertKind>;
+
+export type AlertCode = keyof typeof ALERT_KINDS;
+
+/** Log-line codes that raise an alert for a while (event alerts), and which one. */
+export const LINE_ALERTS: Record<string, AlertCode> = {
+  NQ308: 'SEND_BLOCKED',
+  NQ201: 'STARTUP_ERROR',
+  NQ202: 'STARTUP_ERROR',
+  NQ203: 'STARTUP_ERROR',
+  NQ101: 'LOGON_REFUSED',
+  NQ102: 'LOGON_REFUSED',
+  NQ103: 'LOGON_REFUSED',
+  NQ309: 'LINK_ERROR',
+  NQ391: 'LINK_ERROR',
+  NQ392: 'LINK_ERROR',
+  NQ393: 'LINK_ERROR',
+  NQ397: 'LINK_ERROR',
+  NQ304: 'LINK_ERROR',
+  NQ401: 'ORDER_REFUSED',
+  NQ402: 'ORDER_REFUSED',
+  NQ403: 'ORDER_REFUSED',
+  NQ404: 'ORDER_REFUSED',
+  NQ411: 'ORDER_REFUSED',
+  NQ412: 'ORDER_REFUSED',
+  NQ413: 'ORDER_REFUSED',
+  NQ414: 'ORDER_REFUSED',
+  NQ415: 'ORDER_REFUSED',
+  NQ206: 'ORDER_PATH_FAILURE',
+  NQ701: 'ORDER_PATH_FAILURE',
+  NQ702: 'ORDER_PATH_FAILURE',
+};
+
+export const SEVERITY_WORDS: Record<Severity, string> = { critical: '严重', warning: '警告', info: '提示' };

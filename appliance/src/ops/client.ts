@@ -1,0 +1,105 @@
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import type { TwConfig } from '../config/index.js';
+import { AppError } from '../shared/index.js';
+
+/** The API could not be reached or answered with an error. `status` 0: not reachable. */
+export class OpsApiError extends AppError {
+  constructor(
+    readonly status: number,
+    message: string,
+    hint?: string,
+  ) {
+    super(status === 0 ? 'NQ964' : 'NQ965', message, hint);
+  }
+}
+
+/**
+ * Who the operator is: --operator if given, else the SSH session's user (the bastion logs in
+ * as the person), else the sudo caller, else the login name. With SSH_CONNECTION the source
+ * address is appended, so the audit log says who and from where.
+ */
+export function operatorName(explicit?: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (explicit) return explicit;
+  const user = env['SUDO_USER'] || env['LOGNAME'] || env['USER'] || safeUser();
+  const ssh = env['SSH_CONNECTION']?.split(' ')[0];
+  return ssh ? `${user}@${ssh}` : user;
+}
+
+function safeUser(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** A small client of the ops API for the `nqgw` commands, using the token file of tw.ini. */
+export class OpsClient {
+  constructor(
+    readonly baseUrl: string,
+    private readonly token: string,
+    private readonly operator = 'unknown',
+  ) {}
+
+  static fromConfig(config: TwConfig, operator?: string): OpsClient {
+    const { host, port, tokenFile } = config.management;
+    let token: string;
+    try {
+      token = readFileSync(tokenFile, 'utf8').trim();
+    } catch (err) {
+      throw new OpsApiError(
+        401,
+        `cannot read the API token file ${tokenFile}: ${(err as NodeJS.ErrnoException).code}`,
+        'Run as the gateway user (sudo -u nqgw) or check [management] token_file.',
+      );
+    }
+    const h = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+    return new OpsClient(`http://${h}:${port}`, token, operator);
+  }
+
+  async get<T>(route: string): Promise<T> {
+    return this.call<T>('GET', route);
+  }
+
+  async post<T>(route: string, body: unknown = {}): Promise<T> {
+    return this.call<T>('POST', route, body);
+  }
+
+  private async call<T>(method: string, route: string, body?: unknown): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl}${route}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${this.token}`,
+          'x-nqgw-operator': encodeURIComponent(this.operator),
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined
+          ? {}
+          : { body: JSON.stringify({ operator: this.operator, ...(body as object) }) }),
+        signal: AbortSignal.timeout(5000),
+      });
+    } catch (err) {
+      throw new OpsApiError(
+        0,
+        `gateway API not reachable at ${this.baseUrl}: ${(err as Error).message}`,
+        'Is `nqgw run` running? (systemctl status nqgw)',
+      );
+    }
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = { error: text };
+    }
+    if (!res.ok && !(res.status === 503 && route === '/readyz')) {
+      const msg =
+        (json as { error?: string; detail?: string }).detail ?? (json as { error?: string }).error ?? text;
+      throw new OpsApiError(res.status, `API ${method} ${route}: ${res.status} ${msg}`);
+    }
+    return json as T;
+  }
+}

@@ -1,0 +1,12 @@
+export { OpsServer, type OpsServerOptions } from './server.js';
+export { TOKEN_COOKIE } from './auth.js';
+export { AlertEngine, type Alert, type AlertEngineOptions } from './alerts.js';
+export { ALERT_KINDS, LINE_ALERTS, SEVERITY_WORDS, type AlertCode, type Severity } from './catalogue.js';
+export { AuditLog, readAuditLog, AUDIT_FILE, type AuditEntry } from './audit.js';
+export { ensureTokenFile, readTokenFile, tokenMatches, TokenFileError } from './token.js';
+export { WebhookSink, type WebhookOptions } from './webhook.js';
+export { createMetrics, type MetricsSource } from './metrics.js';
+export { EventRing, type EventLine, type EventPage } from './events.js';
+export { renderStatusPage } from './page.js';
+export { OPERATOR_HOLD, serverIndexOf, type OpsSource } from './source.js';
+export { OpsClient, OpsApiError, operatorName } from './client.js';

@@ -1,0 +1,159 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { EventEmitter } from 'node:events';
+import http from 'node:http';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { TwConfig } from '../../../appliance/src/config/index.js';
+import { OperatorLog, type GatewayStatus } from '../../../appliance/src/gateway/index.js';
+import { OpsServer, readAuditLog, type OpsSource } from '../../../appliance/src/ops/index.js';
+import { systemClock } from '../../../appliance/src/shared/index.js';
+import { waitUntil } from '../../helpers/process.js';
+import { makeStatus } from './fixtures.js';
+
+const TOKEN = 'unit-test-token-0123456789';
+
+class FakeGateway extends EventEmitter implements OpsSource {
+  readonly log = new OperatorLog({ clock: systemClock, stdout: false });
+  current: GatewayStatus = makeStatus();
+  calls: string[] = [];
+  constructor(readonly config: TwConfig) {
+    super();
+  }
+  status(): GatewayStatus {
+    return this.current;
+  }
+  hold(reason: string, on: boolean): void {
+    this.calls.push(`hold ${reason} ${on}`);
+  }
+  reconnect(reason: string): void {
+    this.calls.push(`reconnect ${reason}`);
+  }
+  switchTo(index: number): void {
+    this.calls.push(`switch ${index}`);
+  }
+}
+
+function fakeConfig(stateDir: string): TwConfig {
+  return {
+    station: { id: 'W888888T', units: ['729900'] },
+    files: { stateDir },
+    servers: [{ name: 'server1', host: '127.0.0.1', port: 7043 }],
+    link: { heartbeatMs: 10_000 },
+    tls: { mode: 'file' },
+    management: { host: '127.0.0.1', port: 0, tokenFile: '/nonexistent' },
+  } as unknown as TwConfig;
+}
+
+const running: { stop(): Promise<void> }[] = [];
+afterEach(async () => {
+  for (const r of running.splice(0)) await r.stop();
+});
+
+async function hookReceiver(): Promise<{ url: string; got: { event: string; alert: { code: string } }[] }> {
+  const got: { event: string; alert: { code: string } }[] = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      got.push(JSON.parse(body));
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  running.push({ stop: () => new Promise((r) => server.close(() => r())) });
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, got };
+}
+
+async function start(webhookUrl?: string): Promise<{ gw: FakeGateway; server: OpsServer; stops: number[] }> {
+  const gw = new FakeGateway(fakeConfig(mkdtempSync(path.join(os.tmpdir(), 'nqgw-ops-'))));
+  const stops: number[] = [];
+  const server = new OpsServer(gw, {
+    token: TOKEN,
+    onStop: () => stops.push(1),
+    ...(webhookUrl ? { webhookUrl } : {}),
+  });
+  await server.start();
+  running.push(server);
+  return { gw, server, stops };
+}
+
+const auth = { authorization: `Bearer ${TOKEN}` };
+
+describe('OpsServer with a fake gateway', () => {
+  it('streams snapshots and log lines as server-sent events, and sends alerts to the webhook', async () => {
+    const hook = await hookReceiver();
+    const { gw, server } = await start(hook.url);
+    const res = await fetch(`${server.url}/api/stream`, { headers: auth });
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+    const reader = res.body!.getReader();
+    let text = '';
+    const until = async (re: RegExp): Promise<void> => {
+      while (!re.test(text)) text += new TextDecoder().decode((await reader.read()).value);
+    };
+    await until(/event: lines/);
+    gw.current = makeStatus({ notice: '09:00 通知' });
+    gw.emit('status', gw.current);
+    await until(/event: snapshot\ndata: .*"code":"NOTICE"/);
+    gw.log.warn('警告：发送线程已阻塞 16000 毫秒', 'NQ308');
+    await until(/event: line\ndata: .*"code":"NQ308"/);
+    await reader.cancel();
+    await waitUntil(() => hook.got.length >= 2, 'webhook got the alerts');
+    expect(hook.got.map((h) => `${h.event} ${h.alert.code}`)).toEqual([
+      'raised NOTICE',
+      'raised SEND_BLOCKED',
+    ]);
+  });
+
+  it('turns a one-time ?token= into an HttpOnly cookie and redirects to the bare page', async () => {
+    const { server } = await start();
+    const login = await fetch(`${server.url}/?token=${TOKEN}`, { redirect: 'manual' });
+    expect(login.status).toBe(303);
+    expect(login.headers.get('location')).toBe('/');
+    const cookie = login.headers.get('set-cookie')!;
+    expect(cookie).toMatch(/nqgw_token=.*HttpOnly; SameSite=Strict/);
+    const page = await fetch(`${server.url}/`, { headers: { cookie: cookie.split(';')[0]! } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<title>股转系统交易网关 nqgw</title>');
+    expect((await fetch(`${server.url}/?token=wrong`)).status).toBe(401);
+    expect(await (await fetch(`${server.url}/`)).text()).toMatch(/open \/\?token=TOKEN once/);
+  });
+
+  it('maps control calls to the gateway levers (switch is 1-based as in tw.ini) and audits each', async () => {
+    const { gw, server, stops } = await start();
+    const post = (route: string, body: unknown) =>
+      fetch(`${server.url}/api/control/${route}`, {
+        method: 'POST',
+        headers: {
+          ...auth,
+          'content-type': 'application/json',
+          'x-nqgw-operator': encodeURIComponent('张三'),
+        },
+        body: JSON.stringify(body),
+      });
+    expect((await post('switch', { server: 1 })).status).toBe(200);
+    expect((await post('switch', { server: 0 })).status).toBe(400);
+    expect((await post('pause', {})).status).toBe(200);
+    expect((await post('resume', { operator: 'li' })).status).toBe(200);
+    expect((await post('reconnect', {})).status).toBe(200);
+    expect((await post('stop', {})).status).toBe(200);
+    await waitUntil(() => stops.length === 1, 'onStop called after the answer');
+    expect(gw.calls).toEqual([
+      'switch 0',
+      'hold operator true',
+      'hold operator false',
+      'reconnect operator 张三',
+    ]);
+    const audit = readAuditLog(path.join(gw.config.files.stateDir, 'audit.log'));
+    expect(audit.map((e) => `${e.operator} ${e.action} ${e.result}`)).toEqual([
+      '张三 switch ok',
+      '张三 switch refused',
+      '张三 pause ok',
+      'li resume ok',
+      '张三 reconnect ok',
+      '张三 stop ok',
+    ]);
+    expect(gw.log.recent().filter((l) => l.code === 'NQ960')).toHaveLength(6);
+  });
+});
