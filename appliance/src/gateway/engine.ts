@@ -116,12 +116,13 @@ export class Gateway extends EventEmitter {
       if (replay.pending.size > 0) {
         log.info(`日志中有 ${replay.pending.size} 笔委托未获主站确认, 连接后将以可能重复标志重发`, 'NQ708');
       }
+      // Inside the try: bad [clock] settings must release the files and the lock like any other.
+      this.clockGuard = ClockGuard.fromConfig(config, log, (reason, on) => this.hold(reason, on));
     } catch (err) {
       await this.closeFiles();
       this.lock.release();
       throw err;
     }
-    this.clockGuard = ClockGuard.fromConfig(config, log, (reason, on) => this.hold(reason, on));
     this.clockGuard?.start();
     this.startLink();
     this.options = new OptionEffects(
