@@ -16,7 +16,18 @@ fi
 npx tsc -p tsconfig.build.json
 
 rm -rf "$lab"
-node bin/nqgw.js lab init "$lab"
+# Log shipping goes to an embedded s3rver unless DEMO_S3_ENDPOINT names another store.
+s3_endpoint=${DEMO_S3_ENDPOINT:-}
+s3=
+if [ -z "$s3_endpoint" ]; then
+  rm -rf "$lab-s3" "$lab-s3.port" && mkdir -p "$lab-s3"
+  node -e "const S = require('s3rver'); new S({ address: '127.0.0.1', port: 0, silent: true, directory: process.argv[1],
+    configureBuckets: [{ name: 'nqgw-logs' }] }).run().then((a) => require('fs').writeFileSync(process.argv[1] + '.port', String(a.port)))" "$lab-s3" &
+  s3=$!
+  for _ in $(seq 50); do [ -s "$lab-s3.port" ] && break; sleep 0.1; done
+  s3_endpoint="http://127.0.0.1:$(cat "$lab-s3.port")"
+fi
+node bin/nqgw.js lab init "$lab" --s3-endpoint "$s3_endpoint" --s3-bucket nqgw-logs
 admin_url=$(node -e "console.log(require(require('path').resolve(process.argv[1], 'lab.json')).sim.adminUrl)" "$lab")
 station=$(node -e "console.log(require(require('path').resolve(process.argv[1], 'lab.json')).station)" "$lab")
 node bin/nqgw.js sim --config "$lab/sim.ini" >"$lab/sim.log" 2>&1 &
@@ -27,6 +38,7 @@ gw=$!
 cleanup() {
   kill -TERM "$gw" "$sim" 2>/dev/null || true
   wait "$gw" "$sim" 2>/dev/null || true
+  if [ -n "$s3" ]; then kill -TERM "$s3" 2>/dev/null || true; fi
 }
 trap cleanup EXIT INT TERM
 node bin/nqgw.js feed --config "$lab/tw.ini" --count "$orders" --rate "$rate" >"$lab/feed.log" 2>&1 &
@@ -41,4 +53,6 @@ while [ $SECONDS -lt $end ]; do
 done
 echo "== the simulator's view of the station:"
 node -e "fetch(process.argv[1]).then((r) => r.text()).then((t) => console.log(t))" "$admin_url/stations/$station" || true
+echo "== log shipping ($s3_endpoint, bucket nqgw-logs):"
+node bin/nqgw.js logs ship-status --config "$lab/tw.ini" || true
 echo

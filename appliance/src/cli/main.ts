@@ -8,6 +8,7 @@ import { registerConfigCommands } from './config.js';
 import { registerClockCommands } from './clock.js';
 import { registerCutoverCommand } from './cutover.js';
 import { registerOpsCommands } from './ops.js';
+import { registerLogsCommands } from './logs.js';
 
 /** `nqgw`: every operator and lab command. Each sub-command lives in its own file here. */
 const program = new Command('nqgw')
@@ -21,5 +22,6 @@ registerConfigCommands(program);
 registerClockCommands(program);
 registerCutoverCommand(program);
 registerOpsCommands(program);
+registerLogsCommands(program);
 
 await program.parseAsync(process.argv);

@@ -5,6 +5,9 @@ import { MainStationSimulator, loadSimConfig } from '../sim/index.js';
 import { EXIT, printError, untilSignal } from './output.js';
 import { startServices, stopServices, type Service } from './services.js';
 
+/** Codes of errors in tw.ini's settings (any section): exit 2, like `nqgw config check`. */
+const SETTINGS_ERRORS = new Set(['NQ601', 'NQ801', 'CLOCK_SETTING']);
+
 export function registerRunCommands(program: Command): void {
   program
     .command('run')
@@ -37,7 +40,7 @@ export function registerRunCommands(program: Command): void {
         printError(err);
         await gateway.stop().catch(() => undefined);
         await stopServices(services);
-        process.exit((err as { code?: string }).code === 'NQ601' ? EXIT.BAD_INPUT : EXIT.REFUSED);
+        process.exit(SETTINGS_ERRORS.has((err as { code?: string }).code ?? '') ? EXIT.BAD_INPUT : EXIT.REFUSED);
       }
       gateway.on('exit', () => void shutdown().then((code) => process.exit(code)));
     });

@@ -1,8 +1,70 @@
 import type { TwConfig } from '../config/index.js';
 import type { Gateway } from '../gateway/index.js';
+import { LogService, ObjectStore, parseLogSettings, uploadArchive, type ShipMetrics } from '../logs/index.js';
+import { cstMinuteOfDay } from '../shared/index.js';
 import type { Service } from './services.js';
 
-/** Log shipping beside the gateway (issue 6). */
-export async function startLogServices(_gateway: Gateway, _config: TwConfig): Promise<Service[]> {
-  return [];
+/**
+ * Log shipping beside the gateway (issue 6): every line of the operator log goes, through
+ * winston, to JSON-lines segments in [logs] dir and, when [logs] names a store, to object
+ * storage. stop() closes the open segment and ships within flush_timeout_s (SIGTERM flush), then
+ * uploads the end-of-day archive when the stop comes after archive_after (CST).
+ */
+let current: LogService | null = null;
+
+/** The shipping metrics of the running log service (for the ops room to publish), or null. */
+export function logMetrics(): ShipMetrics | null {
+  return current?.metrics() ?? null;
+}
+
+export async function startLogServices(gateway: Gateway, config: TwConfig): Promise<Service[]> {
+  const settings = parseLogSettings(config);
+  const service = new LogService({
+    settings,
+    onEvent: (level, text, code) => {
+      gateway.log.write(level, text, code);
+      process.stderr.write(`[${code}] ${text}\n`);
+    },
+  });
+  service.start();
+  // Lines written during start-up, before anyone could subscribe; then every line from here on.
+  const before = gateway.log.recent();
+  for (const line of before) service.log(line);
+  if (before.length >= 200) {
+    gateway.log.warn(`启动阶段日志超过 ${before.length} 行, 更早的行只在 gateway.log 中`, 'NQ814');
+  }
+  const unsubscribe = gateway.log.subscribe((line) => service.log(line));
+  current = service;
+  return [
+    {
+      name: 'logs',
+      stop: async () => {
+        unsubscribe();
+        current = null;
+        const drained = await service.stop();
+        const m = service.metrics();
+        if (m.shipping)
+          process.stderr.write(
+            `logs: ${drained ? 'flushed' : 'NOT all shipped, kept in spool'}; shipped ${m.objectsShipped}, failures ${m.failures}, dropped ${m.linesDropped}\n`,
+          );
+        if (
+          settings.store &&
+          settings.archiveAfter !== null &&
+          cstMinuteOfDay(Date.now()) >= settings.archiveAfter
+        ) {
+          const store = new ObjectStore(settings.store);
+          try {
+            const res = await uploadArchive(config, settings, store);
+            process.stderr.write(`archive: ${res.manifestKey} (${res.manifest.files.length} files)\n`);
+          } catch (err) {
+            process.stderr.write(
+              `archive failed: ${(err as Error).message}; run nqgw archive --config ${config.source}\n`,
+            );
+          } finally {
+            store.destroy();
+          }
+        }
+      },
+    },
+  ];
 }

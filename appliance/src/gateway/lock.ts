@@ -15,7 +15,7 @@ export class LockHeldError extends AppError {
     readonly holder: LockOwner | null,
   ) {
     super(
-      'NQ801',
+      'NQ705',
       holder
         ? `another gateway serves this order file: ${holder.host} pid ${holder.pid} since ${holder.since} (${lockFile})`
         : `the order file is locked by ${lockFile}`,

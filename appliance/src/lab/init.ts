@@ -31,6 +31,8 @@ export interface LabOptions {
   units?: string[];
   /** Fixed ports instead of free ones picked now (tests pass their own). */
   ports?: { sim: number; admin: number; management: number };
+  /** Object storage for the [logs] section (issue 6); without it shipping is off. */
+  s3?: { endpoint: string; bucket: string };
 }
 
 async function freePort(): Promise<number> {
@@ -82,7 +84,7 @@ export async function initLab(dirArg: string, options: LabOptions = {}): Promise
   if (!existsSync(lab.management.tokenFile)) {
     writeFileSync(lab.management.tokenFile, `${randomBytes(24).toString('hex')}\n`, { mode: 0o600 });
   }
-  writeFileSync(lab.twIni, renderLabTwIni(lab));
+  writeFileSync(lab.twIni, renderLabTwIni(lab) + renderLabLogsSection(lab, options.s3));
   writeFileSync(lab.simIni, renderLabSimIni(lab));
   writeFileSync(path.join(dir, 'lab.json'), `${JSON.stringify(lab, null, 2)}\n`);
   return lab;
@@ -151,4 +153,15 @@ cert_cn = ${lab.station}
 [securities]
 listed = 43,83,87
 `;
+}
+
+/** [logs]: local structured logs, and shipping when a store is given (s3rver's fixed keys, 0600). */
+function renderLabLogsSection(lab: LabDescription, s3: LabOptions['s3']): string {
+  const head = `\n[logs]\ndir = ${rel(lab, path.join(lab.stateDir, 'logs'))}\nsegment_max_s = 60\n`;
+  if (!s3) return head;
+  for (const name of ['s3.key-id', 's3.secret']) {
+    writeFileSync(path.join(lab.dir, name), 'S3RVER\n', { mode: 0o600 });
+  }
+  const keys = 'access_key_id_file = s3.key-id\nsecret_access_key_file = s3.secret\n';
+  return `${head}endpoint = ${s3.endpoint}\nbucket = ${s3.bucket}\nprefix = nqgw\n${keys}`;
 }

@@ -82,7 +82,7 @@ describe('start-up', () => {
     await first.waitFor(/欢迎使用/);
     const second = await runNqgw(['run', '--config', lab.twIni]);
     expect(second.code).toBe(3);
-    expect(second.output).toMatch(/NQ801.*another gateway serves this order file/);
+    expect(second.output).toMatch(/NQ705.*another gateway serves this order file/);
   });
 
   it('refuses a garbage order file with its name, and touches neither file', async () => {

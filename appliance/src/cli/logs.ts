@@ -1,0 +1,128 @@
+import { existsSync, readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { loadConfig } from '../config/index.js';
+import {
+  listSegments,
+  ObjectStore,
+  parseLogSettings,
+  shipStatusPath,
+  uploadArchive,
+  type ShipMetrics,
+} from '../logs/index.js';
+import { cstClock } from '../shared/index.js';
+import { EXIT, printError } from './output.js';
+
+function formatLine(raw: string): string {
+  try {
+    const o = JSON.parse(raw) as { t: string; level: string; code?: string; text: string };
+    const tag = o.code ? ` [${o.code}]` : '';
+    return `${cstClock(Date.parse(o.t))} ${o.level.padEnd(5)}${tag} ${o.text}`;
+  } catch {
+    return raw;
+  }
+}
+
+/** The last n lines of the local structured log, oldest first. */
+export function lastLines(dir: string, n: number): string[] {
+  const out: string[] = [];
+  const segs = listSegments(dir);
+  for (let i = segs.length - 1; i >= 0 && out.length < n; i--) {
+    const lines = readFileSync(segs[i]!.file, 'utf8')
+      .split('\n')
+      .filter((l) => l.length > 0);
+    out.unshift(...lines.slice(Math.max(0, lines.length - (n - out.length))));
+  }
+  return out;
+}
+
+/** `nqgw logs tail|ship-status` and `nqgw archive`. */
+export function registerLogsCommands(program: Command): void {
+  const logs = program.command('logs').description('structured logs and their shipping to object storage');
+  logs
+    .command('tail')
+    .description('print the last lines of the local structured log')
+    .requiredOption('--config <file>', 'tw.ini')
+    .option('-n, --lines <n>', 'number of lines', (v) => Number.parseInt(v, 10), 50)
+    .option('--json', 'print the JSON lines as stored')
+    .action((opts: { config: string; lines: number; json?: boolean }) => {
+      try {
+        const settings = parseLogSettings(loadConfig(opts.config));
+        for (const line of lastLines(settings.dir, opts.lines))
+          process.stdout.write(`${opts.json ? line : formatLine(line)}\n`);
+      } catch (err) {
+        printError(err);
+        process.exitCode = EXIT.BAD_INPUT;
+      }
+    });
+  logs
+    .command('ship-status')
+    .description('spool and shipping state (exit 0 ok, 1 spool alarm or failures pending, 3 no status)')
+    .requiredOption('--config <file>', 'tw.ini')
+    .option('--json', 'print as JSON')
+    .action((opts: { config: string; json?: boolean }) => {
+      try {
+        const settings = parseLogSettings(loadConfig(opts.config));
+        const file = shipStatusPath(settings.dir);
+        if (!settings.store) process.stdout.write('shipping is off ([logs] has no endpoint/bucket)\n');
+        if (!existsSync(file)) {
+          process.stdout.write('no shipping status (the gateway has not run with shipping on)\n');
+          process.exitCode = EXIT.REFUSED;
+          return;
+        }
+        const s = JSON.parse(readFileSync(file, 'utf8')) as ShipMetrics & { at: number };
+        if (opts.json) process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
+        else {
+          const age =
+            s.oldestUnshippedAgeMs === null ? '-' : `${(s.oldestUnshippedAgeMs / 1000).toFixed(1)} s`;
+          process.stdout.write(
+            [
+              `as of:            ${new Date(s.at).toISOString()}`,
+              `spool:            ${s.spoolBytes} / ${s.spoolMaxBytes} bytes, ${s.spoolSegments} segments (${s.heldSegments} held)`,
+              `alarm:            ${s.alarm}`,
+              `oldest unshipped: ${age}`,
+              `objects shipped:  ${s.objectsShipped} (${s.replaysSkipped} already there)`,
+              `failures:         ${s.failures}${s.lastError ? ` (last: ${s.lastError})` : ''}`,
+              `lines dropped:    ${s.linesDropped}`,
+            ].join('\n') + '\n',
+          );
+        }
+        process.exitCode = s.alarm !== 'ok' || s.linesDropped > 0 ? EXIT.DEGRADED : EXIT.OK;
+      } catch (err) {
+        printError(err);
+        process.exitCode = EXIT.BAD_INPUT;
+      }
+    });
+
+  program
+    .command('archive')
+    .description(
+      "upload the day's set (NQWT.DBF, NQHB.DBF, journal, logs) with a manifest of sha256 checksums",
+    )
+    .requiredOption('--config <file>', 'tw.ini')
+    .option('--date <yyyymmdd>', 'the day whose logs go in the set (default: today, CST)')
+    .option('--json', 'print the manifest as JSON')
+    .action(async (opts: { config: string; date?: string; json?: boolean }) => {
+      let store: ObjectStore | null = null;
+      try {
+        const config = loadConfig(opts.config);
+        const settings = parseLogSettings(config);
+        if (!settings.store) throw new Error('[logs] has no endpoint/bucket: nowhere to archive to');
+        if (opts.date && !/^\d{8}$/.test(opts.date)) throw new Error('--date must be YYYYMMDD');
+        store = new ObjectStore(settings.store);
+        const res = await uploadArchive(config, settings, store, opts.date ? { date: opts.date } : {});
+        if (opts.json)
+          process.stdout.write(
+            `${JSON.stringify({ manifestKey: res.manifestKey, ...res.manifest }, null, 2)}\n`,
+          );
+        else {
+          for (const f of res.manifest.files) process.stdout.write(`${f.sha256}  ${f.bytes}  ${f.name}\n`);
+          process.stdout.write(`manifest: ${res.manifestKey}\n`);
+        }
+      } catch (err) {
+        printError(err);
+        process.exitCode = EXIT.BAD_INPUT;
+      } finally {
+        store?.destroy();
+      }
+    });
+}

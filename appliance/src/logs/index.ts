@@ -1,0 +1,19 @@
+/**
+ * logs/: structured local logs (winston, JSON lines, segments rotated by size, age and CST day),
+ * the durable shipper to S3-compatible storage, and the end-of-day archive (docs/logs.md).
+ */
+export { parseLogSettings, type LogSettings, type StoreSettings, type FullPolicy } from './settings.js';
+export { LogSettingsError, SpoolCorruptError, KeyConflictError } from './errors.js';
+export { LogService, segmentKey, type LogLine, type LogServiceOptions } from './service.js';
+export { SegmentWriter, listSegments, segmentsDir, type SegmentRef } from './segments.js';
+export { Spool, sha256, md5b64, type SpoolEntry } from './spool.js';
+export { Shipper, shipStatusPath, SHIP_STATUS_FILE, type ShipMetrics } from './shipper.js';
+export { ObjectStore, type StoredObject } from './store.js';
+export { Backoff } from './backoff.js';
+export {
+  uploadArchive,
+  archiveFiles,
+  type ArchiveManifest,
+  type ArchiveResult,
+  type ManifestFile,
+} from './archive.js';

@@ -1,0 +1,155 @@
+import { mkdirSync } from 'node:fs';
+import type winston from 'winston';
+import { systemClock, type Clock } from '../shared/index.js';
+import { listSegments, SegmentWriter, type SegmentRef } from './segments.js';
+import type { LogSettings } from './settings.js';
+import { Shipper, shipStatusPath, type ShipMetrics } from './shipper.js';
+import { Spool } from './spool.js';
+import { ObjectStore } from './store.js';
+import { createStructuredLogger } from './transport.js';
+import { seqName } from './fsutil.js';
+
+export interface LogLine {
+  time: number;
+  level: 'info' | 'warn' | 'error';
+  code?: string;
+  text: string;
+}
+
+export interface LogServiceOptions {
+  settings: LogSettings;
+  clock?: Clock;
+  onEvent?: (level: LogLine['level'], text: string, code: string) => void;
+}
+
+/** Object key of a log segment: prefix/station/host/YYYYMMDD/SEQ.jsonl.gz. */
+export function segmentKey(settings: LogSettings, seg: SegmentRef): string {
+  const prefix = settings.store?.prefix ?? 'nqgw';
+  return `${prefix}/${settings.station}/${settings.host}/${seg.date}/${seqName(seg.seq)}.jsonl.gz`;
+}
+
+/**
+ * Structured local logs (winston, JSON lines, segments by size, age and CST day) and, when
+ * [logs] names a store, the spool and the shipper. start(), log(), metrics(), stop() (which
+ * closes the open segment and ships what it can within flush_timeout_s; the rest waits in the
+ * spool for the next start).
+ */
+export class LogService {
+  private readonly clock: Clock;
+  private readonly writer: SegmentWriter;
+  private readonly logger: winston.Logger;
+  private readonly store: ObjectStore | null;
+  private readonly shipper: Shipper | null;
+  private dropped = 0;
+
+  constructor(readonly options: LogServiceOptions) {
+    const s = options.settings;
+    this.clock = options.clock ?? systemClock;
+    mkdirSync(s.dir, { recursive: true });
+    const onEvent = options.onEvent ?? (() => undefined);
+    const spool = s.store
+      ? new Spool({ dir: s.dir, maxBytes: s.spoolMaxBytes, keyFor: (seg) => segmentKey(s, seg) })
+      : null;
+    const lastLocal = listSegments(s.dir).at(-1)?.seq ?? 0;
+    this.writer = new SegmentWriter({
+      dir: s.dir,
+      clock: this.clock,
+      maxBytes: s.segmentMaxBytes,
+      maxMs: s.segmentMaxMs,
+      firstSeq: Math.max(lastLocal, spool?.highestSeq ?? 0) + 1,
+      onClosed: () => this.shipper?.kick(),
+    });
+    this.logger = createStructuredLogger(this.writer, { station: s.station, host: s.host }, (err) =>
+      this.lost(err),
+    );
+    this.store = s.store ? new ObjectStore(s.store) : null;
+    this.shipper =
+      spool && this.store
+        ? new Shipper({
+            spool,
+            store: this.store,
+            clock: this.clock,
+            spoolMaxBytes: s.spoolMaxBytes,
+            alarmPct: s.spoolAlarmPct,
+            backoffInitialMs: s.backoffInitialMs,
+            backoffMaxMs: s.backoffMaxMs,
+            openSeq: () => this.writer.openSeq,
+            linesDropped: () => this.dropped,
+            onEvent,
+            statusFile: shipStatusPath(s.dir),
+          })
+        : null;
+  }
+
+  start(): void {
+    this.writer.start();
+    this.shipper?.start();
+  }
+
+  /**
+   * Never throws into the gateway: a line that cannot be written (local disk full or gone) is
+   * counted in linesDropped and said on stderr, the one place left to say it.
+   */
+  log(line: LogLine): void {
+    try {
+      this.write(line);
+    } catch (err) {
+      this.lost(err as Error);
+    }
+  }
+
+  private lost(err: Error): void {
+    this.dropped++;
+    if (this.dropped === 1 || this.dropped % 1000 === 0) {
+      process.stderr.write(`[NQ813] 日志写入本地失败, 已丢弃 ${this.dropped} 行: ${err.message}\n`);
+    }
+  }
+
+  private write(line: LogLine): void {
+    this.logger.log({
+      level: line.level,
+      message: line.text,
+      t: new Date(line.time).toISOString(),
+      ...(line.code ? { code: line.code } : {}),
+    });
+  }
+
+  metrics(): ShipMetrics {
+    if (this.shipper) return this.shipper.metrics();
+    return {
+      shipping: false,
+      spoolBytes: 0,
+      spoolMaxBytes: this.options.settings.spoolMaxBytes,
+      spoolSegments: 0,
+      heldSegments: 0,
+      oldestUnshippedAgeMs: null,
+      objectsShipped: 0,
+      replaysSkipped: 0,
+      failures: 0,
+      linesDropped: this.dropped,
+      alarm: 'ok',
+      lastError: null,
+      lastShippedKey: null,
+    };
+  }
+
+  get objectStore(): ObjectStore | null {
+    return this.store;
+  }
+
+  /** Close the open segment and ship within the flush timeout. True when nothing is left unshipped. */
+  async stop(flushTimeoutMs = this.options.settings.flushTimeoutMs): Promise<boolean> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 2000);
+      this.logger.on('finish', () => {
+        clearTimeout(timer);
+        setImmediate(resolve);
+      });
+      this.logger.end();
+    });
+    await this.writer.stop();
+    const drained = this.shipper ? await this.shipper.flush(flushTimeoutMs) : true;
+    this.store?.destroy();
+    return drained;
+  }
+}
