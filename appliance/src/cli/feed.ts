@@ -55,9 +55,15 @@ export function registerFeedCommand(program: Command): void {
     .option('--rate <r>', 'orders per second (default: as fast as possible)', (v) => Number.parseFloat(v))
     .action(async (opts: { config: string; count: number; rate?: number }) => {
       try {
-        if (!Number.isInteger(opts.count) || opts.count < 1) throw new Error('--count must be a positive integer');
+        if (!Number.isInteger(opts.count) || opts.count < 1)
+          throw new Error('--count must be a positive integer');
         const config = loadConfig(opts.config);
-        const done = await feedOrders(config.files.orders, config.station.units, opts.count, opts.rate ?? null);
+        const done = await feedOrders(
+          config.files.orders,
+          config.station.units,
+          opts.count,
+          opts.rate ?? null,
+        );
         process.stdout.write(`appended ${done} orders to ${config.files.orders}\n`);
       } catch (err) {
         printError(err);

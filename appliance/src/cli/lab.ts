@@ -8,7 +8,9 @@ interface S3Options {
 }
 
 export function registerLabCommands(program: Command): void {
-  const lab = program.command('lab').description('the loopback lab: simulator, gateway and files in one folder');
+  const lab = program
+    .command('lab')
+    .description('the loopback lab: simulator, gateway and files in one folder');
   lab
     .command('init <dir>')
     .description('write a complete loopback lab (PKI, tw.ini, sim.ini, NQWT.DBF, lab.json)')

@@ -40,7 +40,9 @@ export function registerRunCommands(program: Command): void {
         printError(err);
         await gateway.stop().catch(() => undefined);
         await stopServices(services);
-        process.exit(SETTINGS_ERRORS.has((err as { code?: string }).code ?? '') ? EXIT.BAD_INPUT : EXIT.REFUSED);
+        process.exit(
+          SETTINGS_ERRORS.has((err as { code?: string }).code ?? '') ? EXIT.BAD_INPUT : EXIT.REFUSED,
+        );
       }
       gateway.on('exit', () => void shutdown().then((code) => process.exit(code)));
     });

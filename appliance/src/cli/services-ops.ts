@@ -2,6 +2,7 @@ import type { TwConfig } from '../config/index.js';
 import type { Gateway } from '../gateway/index.js';
 import { OpsServer } from '../ops/index.js';
 import type { Service } from './services.js';
+import { logMetrics } from './services-logs.js';
 
 /**
  * The operations API, metrics and status page beside the gateway (issue 5), on the
@@ -15,6 +16,7 @@ export async function startOpsServices(gateway: Gateway, config: TwConfig): Prom
     port: config.management.port,
     ...(webhookUrl ? { webhookUrl } : {}),
     onStop: () => process.kill(process.pid, 'SIGTERM'),
+    shippingBacklogBytes: () => logMetrics()?.spoolBytes ?? 0,
   });
   await server.start();
   gateway.log.info(`管理接口 ${server.url} (status page, API, /metrics)`, 'NQ960');

@@ -22,6 +22,8 @@ export async function startServices(gateway: Gateway, config: TwConfig): Promise
 
 export async function stopServices(services: Service[]): Promise<void> {
   for (const service of [...services].reverse()) {
-    await service.stop().catch((err: Error) => process.stderr.write(`stopping ${service.name}: ${err.message}\n`));
+    await service
+      .stop()
+      .catch((err: Error) => process.stderr.write(`stopping ${service.name}: ${err.message}\n`));
   }
 }

@@ -10,6 +10,8 @@ export interface MetricsSource {
   reconnects(): number;
   serverIndex(): number;
   tlsMode: string;
+  /** Bytes of log not yet in object storage, when log shipping runs (issue 6). */
+  shippingBacklogBytes?: () => number;
 }
 
 const CLOCK_STATES = ['ok', 'warn', 'alarm', 'unknown'] as const;
@@ -126,7 +128,7 @@ export function createMetrics(src: MetricsSource): Registry {
         this.set({ code, severity: kind.severity }, on.has(code as never) ? 1 : 0);
     },
   });
-  // Placeholders until issues 3 and 6 (documented in docs/ops.md).
+  // Placeholders until issue 3 (documented in docs/ops.md).
   gauge(
     'nqgw_token_present',
     'PLACEHOLDER until issue 3: 1 when the station key is usable (tls mode=file: always 1).',
@@ -139,8 +141,8 @@ export function createMetrics(src: MetricsSource): Registry {
   );
   gauge(
     'nqgw_log_shipping_backlog_bytes',
-    'PLACEHOLDER until issue 6: bytes of log not yet shipped to object storage.',
-    () => 0,
+    'Bytes of log spooled and not yet shipped to object storage (0 when shipping is off).',
+    () => src.shippingBacklogBytes?.() ?? 0,
   );
   return registry;
 }

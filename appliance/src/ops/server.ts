@@ -22,6 +22,8 @@ export interface OpsServerOptions {
   token?: string;
   onStop?: () => void;
   webhookUrl?: string;
+  /** Log shipping's backlog for /metrics, when it runs. */
+  shippingBacklogBytes?: () => number;
 }
 
 /**
@@ -128,6 +130,9 @@ export class OpsServer {
       reconnects: () => Math.max(0, this.reconnects),
       serverIndex: () => serverIndexOf(this.source.config, this.source.status()),
       tlsMode: this.source.config.tls.mode,
+      ...(this.options.shippingBacklogBytes
+        ? { shippingBacklogBytes: this.options.shippingBacklogBytes }
+        : {}),
     });
     return this.registryCache;
   }
