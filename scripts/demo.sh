@@ -11,7 +11,7 @@ lab=${DEMO_LAB:-.lab/demo}
 
 if [ "$(id -u)" = 0 ]; then bash scripts/ci-deps/base.sh; fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+  npm install --no-audit --no-fund # not npm ci: see scripts/test.sh
 fi
 npx tsc -p tsconfig.build.json
 

@@ -15,8 +15,10 @@ else
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "== npm ci"
-  npm ci --no-audit --no-fund
+  # npm install, not npm ci: npm 11 writes a lock without the other platforms' optional
+  # packages (rollup's), and npm ci then refuses it as "out of sync"; install still follows the lock.
+  echo "== npm install"
+  npm install --no-audit --no-fund
 fi
 
 echo "== build"

@@ -9,6 +9,9 @@ import { registerClockCommands } from './clock.js';
 import { registerCutoverCommand } from './cutover.js';
 import { registerOpsCommands } from './ops.js';
 import { registerLogsCommands } from './logs.js';
+import { registerCalendarCommands } from './calendar.js';
+import { registerSoftkeyCommands } from './softkey.js';
+import { registerEkeyCommands } from './ekey.js';
 
 /** `nqgw`: every operator and lab command. Each sub-command lives in its own file here. */
 const program = new Command('nqgw')
@@ -23,5 +26,8 @@ registerClockCommands(program);
 registerCutoverCommand(program);
 registerOpsCommands(program);
 registerLogsCommands(program);
+registerCalendarCommands(program);
+registerSoftkeyCommands(program);
+registerEkeyCommands(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,80 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const SOFTHSM_MODULE = [
+  '/usr/lib/softhsm/libsofthsm2.so',
+  '/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so',
+].find((p) => existsSync(p));
+export const ENGINE_DIR = [
+  '/usr/lib/x86_64-linux-gnu/engines-3',
+  '/usr/lib/aarch64-linux-gnu/engines-3',
+].find((d) => existsSync(join(d, 'pkcs11.so')));
+
+function has(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+}
+
+/** Why the real-token tests cannot run here, or null when they can. */
+export function softhsmMissing(): string | null {
+  if (!SOFTHSM_MODULE) return 'softhsm2 is not installed (scripts/ci-deps/ekey.sh)';
+  if (!has('softhsm2-util')) return 'softhsm2-util is not installed';
+  if (!has('pkcs11-tool')) return 'opensc (pkcs11-tool) is not installed';
+  if (!ENGINE_DIR) return 'libengine-pkcs11-openssl is not installed';
+  return null;
+}
+
+/** A SoftHSM2 store in `dir`; sets SOFTHSM2_CONF for this process (and its children). */
+export function softhsmStore(dir: string): { conf: string; tokens: string } {
+  const tokens = join(dir, 'tokens');
+  mkdirSync(tokens, { recursive: true });
+  const conf = join(dir, 'softhsm2.conf');
+  writeFileSync(
+    conf,
+    `directories.tokendir = ${tokens}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = true\n`,
+  );
+  process.env['SOFTHSM2_CONF'] = conf;
+  return { conf, tokens };
+}
+
+export function initToken(label: string, pin: string): void {
+  execFileSync(
+    'softhsm2-util',
+    ['--init-token', '--free', '--label', label, '--so-pin', '87654321', '--pin', pin],
+    {
+      stdio: 'pipe',
+    },
+  );
+}
+
+/** Write one object with pkcs11-tool (the way an operator loads a token). */
+export function writeObject(
+  label: string,
+  pin: string,
+  file: string,
+  type: 'privkey' | 'pubkey' | 'cert',
+  idHex: string,
+  objLabel: string,
+): void {
+  execFileSync(
+    'pkcs11-tool',
+    [
+      '--module',
+      SOFTHSM_MODULE ?? '',
+      '--token-label',
+      label,
+      '--login',
+      '--pin',
+      pin,
+      '--write-object',
+      file,
+      '--type',
+      type,
+      '--id',
+      idHex,
+      '--label',
+      objLabel,
+    ],
+    { stdio: 'pipe' },
+  );
+}
