@@ -28,4 +28,8 @@ npx tsc -p tsconfig.json --noEmit
 echo "== lint"
 npx eslint appliance test scripts
 echo "== tests"
-npx vitest run "$@"
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile=.vitest-results.json "$@" || status=$?
+# One plain closing line, whatever the reporter printed above.
+node -e 'const r = require(process.argv[1]); console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`)' "$PWD/.vitest-results.json" || true
+exit "$status"

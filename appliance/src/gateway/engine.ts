@@ -2,7 +2,8 @@ import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { TwConfig } from '../config/index.js';
-import { FileTlsCredentials, LinkClient, type TlsCredentials } from '../link/index.js';
+import { LinkClient, type TlsCredentials } from '../link/index.js';
+import { credentialsFor } from './credentials.js';
 import { DbfReplacedError, OrderFileReader, ReturnFileWriter, readReturnFile } from '../dbf/index.js';
 import { AppError, cstClock, cstDate, formatMessage, systemClock, type Clock } from '../shared/index.js';
 import { AnswerMatcher, FileJournal, orderKey } from './journal.js';
@@ -84,6 +85,7 @@ export class Gateway extends EventEmitter {
     log.info(formatMessage('NQ204_ORDERS_PATH', { text: config.files.orders }), 'NQ204');
     log.info(formatMessage('NQ205_RETURNS_PATH', { text: config.files.returns }), 'NQ205');
     this.lock.acquire();
+    let credentials: TlsCredentials;
     try {
       this.writer = await openReturnFile(config, today, log);
       const counters = await this.countReturns();
@@ -116,15 +118,16 @@ export class Gateway extends EventEmitter {
       if (replay.pending.size > 0) {
         log.info(`日志中有 ${replay.pending.size} 笔委托未获主站确认, 连接后将以可能重复标志重发`, 'NQ708');
       }
-      // Inside the try: bad [clock] settings must release the files and the lock like any other.
+      // Inside the try: bad [clock] or [ekey] settings release the files and the lock like any other.
       this.clockGuard = ClockGuard.fromConfig(config, log, (reason, on) => this.hold(reason, on));
+      credentials = this.deps.credentials ?? credentialsFor(config, this.clock);
     } catch (err) {
       await this.closeFiles();
       this.lock.release();
       throw err;
     }
     this.clockGuard?.start();
-    this.startLink();
+    this.startLink(credentials);
     this.options = new OptionEffects(
       config.options,
       this.clock,
@@ -147,10 +150,8 @@ export class Gateway extends EventEmitter {
     return counters;
   }
 
-  private startLink(): void {
+  private startLink(credentials: TlsCredentials): void {
     const { config } = this;
-    const credentials =
-      this.deps.credentials ?? new FileTlsCredentials(config.tls.ca, config.tls.cert, config.tls.key);
     const link = new LinkClient({
       station: config.station.id,
       units: config.station.units,
