@@ -16,10 +16,11 @@ import {
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ekeyStatus, softModeAllowedToday } from '../ekey/index.js';
 import type { TwConfig } from '../config/index.js';
 import { readReturnFile } from '../dbf/index.js';
-import { OrderFileLock } from '../gateway/index.js';
-import { connectTls, FileTlsCredentials } from '../link/index.js';
+import { credentialsFor, OrderFileLock } from '../gateway/index.js';
+import { connectTls } from '../link/index.js';
 import { classifyOffset, clockSettingsFromConfig, formatMs, measureServers } from '../clock/index.js';
 import { cstDate, type Clock } from '../shared/index.js';
 import type { StepOutcome } from './report.js';
@@ -115,15 +116,42 @@ export async function checkReturnsToday(config: TwConfig, clock: Clock): Promise
   };
 }
 
-/** The station's TLS identity. Only PEM files exist in this build; EKey and soft come with issue 3. */
-export function checkTls(config: TwConfig): StepOutcome {
+/**
+ * The station's TLS identity: the EKey present with this station's certificate, or a soft window
+ * open and confirmed for today, or the PEM files readable.
+ */
+export function checkTls(config: TwConfig, now: number = Date.now()): StepOutcome {
   const { tls } = config;
-  if (tls.mode !== 'file') {
+  if (tls.mode === 'ekey') {
+    const s = ekeyStatus(config);
+    if (s.error || !s.tokenFound || !s.certificate?.ok) {
+      return {
+        verdict: 'FAIL',
+        detail: s.error
+          ? `[${s.error.code}] ${s.error.message}`
+          : !s.tokenFound
+            ? 'the EKey token is not present'
+            : `certificate: ${s.certificate?.problem ?? 'unreadable'}`,
+        hint:
+          s.error?.hint ??
+          'plug the EKey in (or attach it over USB/IP), check `nqgw ekey status`, or use the spare EKey',
+      };
+    }
     return {
-      verdict: 'FAIL',
-      detail: `[tls] mode = ${tls.mode} is not yet supported by this build (issue 3: EKey and soft encryption)`,
-      hint: 'use the file-key fallback: [tls] mode = file with ca, cert and key (see docs/operations.md, EKey swap)',
+      verdict: 'OK',
+      detail: `EKey present, certificate ${s.certificate.subject} valid until ${s.certificate.notAfter}`,
     };
+  }
+  if (tls.mode === 'soft') {
+    const today = softModeAllowedToday(config, now);
+    if (!today.ok) {
+      return {
+        verdict: 'FAIL',
+        detail: `[${today.error.code}] ${today.error.message}`,
+        hint: today.error.hint ?? 'see `nqgw softkey status` and docs/ekey.md',
+      };
+    }
+    return { verdict: today.alarm ? 'WARN' : 'OK', detail: today.alarm ?? today.message };
   }
   const missing: string[] = [];
   for (const [what, file] of [
@@ -183,7 +211,7 @@ export async function checkMainStation(config: TwConfig): Promise<StepOutcome> {
   if (config.tls.mode !== 'file') {
     return { verdict: 'SKIP', detail: `no credentials this build can use (mode=${config.tls.mode})` };
   }
-  const credentials = new FileTlsCredentials(config.tls.ca, config.tls.cert, config.tls.key);
+  const credentials = credentialsFor(config, { now: () => Date.now() });
   const failures: string[] = [];
   for (const server of config.servers) {
     const label = `${server.name} ${server.host}:${server.port}`;

@@ -11,3 +11,4 @@ export { OperatorLog, type OperatorLine } from './oplog.js';
 export { readStatusSnapshot, STATUS_FILE, type GatewayStatus } from './status.js';
 export { StartupError } from './startup.js';
 export { toOrderBody } from './orders.js';
+export { credentialsFor } from './credentials.js';

@@ -122,10 +122,10 @@ describe('preflight checks', () => {
     expect(checkNoActive(cfg).verdict).toBe('FAIL');
   });
 
-  it('tls: soft is not built yet; file needs the three files', () => {
+  it('tls: soft needs an open, confirmed window; file needs the three files', () => {
     const cfg = config(tmp());
     expect(checkTls(cfg).verdict).toBe('OK');
-    expect(checkTls({ ...cfg, tls: { ...cfg.tls, mode: 'soft' } }).detail).toContain('issue 3');
+    expect(checkTls({ ...cfg, tls: { ...cfg.tls, mode: 'soft' } }).verdict).toBe('FAIL');
     expect(checkTls({ ...cfg, tls: { ...cfg.tls, key: '/nonexistent/station.key' } }).detail).toContain(
       'key /nonexistent/station.key: ENOENT',
     );
