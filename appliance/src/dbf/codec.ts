@@ -99,7 +99,12 @@ function writeText(buf: Buffer, at: number, f: FieldSpec, value: string, layout:
   const bytes = iconv.encode(value, TEXT_ENCODING);
   let k = bytes.length;
   if (k > f.length) {
-    if (!f.text) throw new DbfValueError(layout.name, f.name, `${JSON.stringify(value)} is ${k} bytes, the field holds ${f.length}`);
+    if (!f.text)
+      throw new DbfValueError(
+        layout.name,
+        f.name,
+        `${JSON.stringify(value)} is ${k} bytes, the field holds ${f.length}`,
+      );
     k = gbkFit(bytes, f.length); // free text is cut, at a character boundary
   }
   bytes.copy(buf, at, 0, k);
@@ -136,7 +141,13 @@ function writeNumber(buf: Buffer, at: number, f: FieldSpec, value: number, layou
 }
 
 /** Writes one record (deletion flag + fields) at `base`. Throws DbfValueError before anything is on disk. */
-export function encodeRecord(layout: DbfLayout, row: object, buf: Buffer, base: number, deleted = false): void {
+export function encodeRecord(
+  layout: DbfLayout,
+  row: object,
+  buf: Buffer,
+  base: number,
+  deleted = false,
+): void {
   const values = row as Record<string, unknown>;
   buf[base] = deleted ? FLAG_DELETED : FLAG_LIVE;
   for (const f of layout.fields) {
@@ -144,8 +155,14 @@ export function encodeRecord(layout: DbfLayout, row: object, buf: Buffer, base: 
     if (f.type === 'N') {
       writeNumber(buf, base + f.offset, f, v as number, layout);
     } else {
-      if (typeof v !== 'string') throw new DbfValueError(layout.name, f.name, `expected a string, got ${typeof v}`);
-      if (f.values && !f.values.includes(v)) throw new DbfValueError(layout.name, f.name, `${JSON.stringify(v)} is not one of ${f.values.join(' ')}`);
+      if (typeof v !== 'string')
+        throw new DbfValueError(layout.name, f.name, `expected a string, got ${typeof v}`);
+      if (f.values && !f.values.includes(v))
+        throw new DbfValueError(
+          layout.name,
+          f.name,
+          `${JSON.stringify(v)} is not one of ${f.values.join(' ')}`,
+        );
       writeText(buf, base + f.offset, f, v, layout);
     }
   }
@@ -155,14 +172,21 @@ export function encodeRecord(layout: DbfLayout, row: object, buf: Buffer, base: 
  * Reads the fields of one record at `base` (the caller has looked at the deletion flag).
  * `path` and `recNo` only serve the DbfFieldError thrown on garbage.
  */
-export function decodeRecord(layout: DbfLayout, buf: Buffer, base: number, path: string, recNo: number): Record<string, string | number> {
+export function decodeRecord(
+  layout: DbfLayout,
+  buf: Buffer,
+  base: number,
+  path: string,
+  recNo: number,
+): Record<string, string | number> {
   // Properties are added in the same order every time, so every row shares one hidden class.
   const row: Record<string, string | number> = {};
   for (const f of layout.fields) {
     const at = base + f.offset;
     if (f.type === 'N') {
       const n = readNumber(buf, at, f.length);
-      if (Number.isNaN(n)) throw new DbfFieldError(path, recNo, f.name, buf.toString('latin1', at, at + f.length));
+      if (Number.isNaN(n))
+        throw new DbfFieldError(path, recNo, f.name, buf.toString('latin1', at, at + f.length));
       row[f.name] = n;
     } else {
       const s = readText(buf, at, f.length);

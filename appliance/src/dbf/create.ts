@@ -24,7 +24,11 @@ export async function syncDir(dir: string): Promise<void> {
 }
 
 /** Creates an empty file of `layout`: header, 0x0D, 0x1A. Data and directory entry are synced. */
-export async function createDbfFile(file: string, layout: DbfLayout, options: CreateOptions = {}): Promise<void> {
+export async function createDbfFile(
+  file: string,
+  layout: DbfLayout,
+  options: CreateOptions = {},
+): Promise<void> {
   const header = buildHeader(layout, 0, options.date ?? cstDate(Date.now()));
   const bytes = Buffer.concat([header, Buffer.from([EOF_MARKER])]);
   const fh = await fsp.open(file, options.overwrite ? 'w' : 'wx');

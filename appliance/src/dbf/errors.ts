@@ -66,7 +66,11 @@ export class DbfValueError extends AppError {
     readonly field: string,
     reason: string,
   ) {
-    super('NQ504', `${layout} field ${field}: ${reason}`, 'Nothing was written. This is a bug in the caller or bad data from upstream.');
+    super(
+      'NQ504',
+      `${layout} field ${field}: ${reason}`,
+      'Nothing was written. This is a bug in the caller or bad data from upstream.',
+    );
   }
 }
 
@@ -83,7 +87,11 @@ export class DbfStateError extends AppError {
     readonly path: string,
     state: string,
   ) {
-    super('NQ508', `${path}: ${state}`, 'Close and open the file again; opening repairs what a failed write left.');
+    super(
+      'NQ508',
+      `${path}: ${state}`,
+      'Close and open the file again; opening repairs what a failed write left.',
+    );
   }
 }
 

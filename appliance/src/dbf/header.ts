@@ -1,6 +1,12 @@
 import type { FileHandle } from 'node:fs/promises';
 import { DbfFormatError } from './errors.js';
-import { DBF_VERSION, HEADER_TERMINATOR, LANGUAGE_DRIVER_GBK, type DbfLayout, type FieldSpec } from './schema.js';
+import {
+  DBF_VERSION,
+  HEADER_TERMINATOR,
+  LANGUAGE_DRIVER_GBK,
+  type DbfLayout,
+  type FieldSpec,
+} from './schema.js';
 
 /**
  * The dBase III header: 32 bytes of file facts, 32 bytes per field, 0x0D. Built from a layout
@@ -81,15 +87,20 @@ export function checkHeader(buf: Buffer, fileSize: number, path: string, layout:
   const fail = (problem: string): never => {
     throw new DbfFormatError(path, problem, what);
   };
-  if (fileSize < 32 || buf.length < 32) fail(`the file is ${fileSize} bytes, shorter than a dBase header (32 bytes)`);
+  if (fileSize < 32 || buf.length < 32)
+    fail(`the file is ${fileSize} bytes, shorter than a dBase header (32 bytes)`);
   const version = buf[0] ?? 0;
   if (version !== DBF_VERSION) {
-    fail(`version byte is 0x${version.toString(16).padStart(2, '0')}, expected 0x03 (dBase III without memo)`);
+    fail(
+      `version byte is 0x${version.toString(16).padStart(2, '0')}, expected 0x03 (dBase III without memo)`,
+    );
   }
   const headerLength = buf.readUInt16LE(OFF_HEADER_LEN);
   const recordLength = buf.readUInt16LE(OFF_RECORD_LEN);
   if (headerLength < layout.headerLength) {
-    fail(`header length is ${headerLength} bytes, the ${layout.fields.length} fields need ${layout.headerLength}`);
+    fail(
+      `header length is ${headerLength} bytes, the ${layout.fields.length} fields need ${layout.headerLength}`,
+    );
   }
   if (fileSize < headerLength || buf.length < layout.headerLength) {
     fail(`the header is truncated: the file is ${fileSize} bytes, its header declares ${headerLength}`);
@@ -106,7 +117,12 @@ export function checkHeader(buf: Buffer, fileSize: number, path: string, layout:
     const expected: FieldSpec | undefined = layout.fields[found.length];
     const got = { name, type, length, decimals };
     if (!expected) problems.push(`unexpected field ${describe(got)}`);
-    else if (name !== expected.name || type !== expected.type || length !== expected.length || decimals !== expected.decimals) {
+    else if (
+      name !== expected.name ||
+      type !== expected.type ||
+      length !== expected.length ||
+      decimals !== expected.decimals
+    ) {
       problems.push(`field ${found.length + 1} is ${describe(got)}, expected ${describe(expected)}`);
     }
     found.push(name);
@@ -116,12 +132,19 @@ export function checkHeader(buf: Buffer, fileSize: number, path: string, layout:
     const missing = layout.fields.slice(found.length).map((f) => f.name);
     problems.push(`missing field(s) ${missing.join(', ')}`);
   }
-  if (problems.length === 0 && buf[at] !== HEADER_TERMINATOR) problems.push('no 0x0D after the field descriptors');
+  if (problems.length === 0 && buf[at] !== HEADER_TERMINATOR)
+    problems.push('no 0x0D after the field descriptors');
   if (problems.length === 0 && recordLength !== layout.recordLength) {
     problems.push(`record length is ${recordLength}, the fields make ${layout.recordLength}`);
   }
-  if (problems.length > 0) fail(problems.slice(0, 4).join('; ') + (problems.length > 4 ? `; and ${problems.length - 4} more` : ''));
-  return { recordCount: buf.readUInt32LE(OFF_COUNT), headerLength, recordLength, languageDriver: buf[OFF_LANGUAGE] ?? 0 };
+  if (problems.length > 0)
+    fail(problems.slice(0, 4).join('; ') + (problems.length > 4 ? `; and ${problems.length - 4} more` : ''));
+  return {
+    recordCount: buf.readUInt32LE(OFF_COUNT),
+    headerLength,
+    recordLength,
+    languageDriver: buf[OFF_LANGUAGE] ?? 0,
+  };
 }
 
 /** Reads and checks the header of an open file. */
@@ -131,7 +154,12 @@ export async function readHeader(fh: FileHandle, path: string, layout: DbfLayout
   const { bytesRead } = await fh.read(head, 0, head.length, 0);
   const buf = head.subarray(0, bytesRead);
   const declared = bytesRead >= 32 ? buf.readUInt16LE(OFF_HEADER_LEN) : 0;
-  return checkHeader(buf.subarray(0, Math.max(Math.min(declared, bytesRead), Math.min(32, bytesRead))), size, path, layout);
+  return checkHeader(
+    buf.subarray(0, Math.max(Math.min(declared, bytesRead), Math.min(32, bytesRead))),
+    size,
+    path,
+    layout,
+  );
 }
 
 /** The record count as it stands in the header now (4 bytes; cheap enough for every poll). */

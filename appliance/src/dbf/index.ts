@@ -21,7 +21,12 @@ export {
 } from './schema.js';
 export { encodeOrder, decodeOrder, encodeReturn, decodeReturn, encodeRows } from './codec.js';
 export { createDbfFile, type CreateOptions } from './create.js';
-export { OrderFileReader, type OrderBatch, type OrderRecord, type OrderReaderOptions } from './order-reader.js';
+export {
+  OrderFileReader,
+  type OrderBatch,
+  type OrderRecord,
+  type OrderReaderOptions,
+} from './order-reader.js';
 export { OrderFileAppender, type AppendOptions } from './order-appender.js';
 export { ReturnFileWriter, type ReturnOpenOptions, type ReturnOpenResult } from './return-writer.js';
 export { readOrderFile, readReturnFile } from './whole-file.js';

@@ -44,7 +44,8 @@ export async function sizeIfSame(path: string, id: FileIdentity): Promise<number
   try {
     st = await fsp.stat(path, { bigint: true });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new DbfReplacedError(path, 'the file is gone (deleted, or being renamed)');
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new DbfReplacedError(path, 'the file is gone (deleted, or being renamed)');
     throw err;
   }
   if (st.ino !== id.ino || st.dev !== id.dev) {

@@ -115,4 +115,3 @@ export class OrderFileAppender {
     return this.fh;
   }
 }
-

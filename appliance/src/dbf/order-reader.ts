@@ -1,7 +1,15 @@
 import { promises as fsp, writeSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { decodeOrder } from './codec.js';
-import { DbfFieldError, DbfReplacedError, DbfStateError, DbfValueError, WARN_BAD_FLAG, WARN_COUNT_PAST_END, type DbfWarning } from './errors.js';
+import {
+  DbfFieldError,
+  DbfReplacedError,
+  DbfStateError,
+  DbfValueError,
+  WARN_BAD_FLAG,
+  WARN_COUNT_PAST_END,
+  type DbfWarning,
+} from './errors.js';
 import { readCount, readHeader } from './header.js';
 import { identityOf, readAt, Serial, sizeIfSame, type FileIdentity } from './io.js';
 import { FLAG_DELETED, FLAG_LIVE, NQWT, type OrderRow } from './schema.js';
@@ -99,7 +107,8 @@ export class OrderFileReader {
 
   /** Resume after a restart: the next readNew returns records from `recNo` on. */
   skipTo(recNo: number): void {
-    if (!Number.isInteger(recNo) || recNo < 1) throw new DbfStateError(this.path, `skipTo(${recNo}): record numbers start at 1`);
+    if (!Number.isInteger(recNo) || recNo < 1)
+      throw new DbfStateError(this.path, `skipTo(${recNo}): record numbers start at 1`);
     this.next = recNo;
     this.hasFingerprint = false;
   }
@@ -125,7 +134,8 @@ export class OrderFileReader {
         let i = 0;
         for (; i < whole; i++) {
           const flag = this.buf[i * R];
-          if (flag !== FLAG_DELETED && !(flag === FLAG_LIVE && codes.has(this.buf[i * R + this.clbzOffset]!))) break;
+          if (flag !== FLAG_DELETED && !(flag === FLAG_LIVE && codes.has(this.buf[i * R + this.clbzOffset]!)))
+            break;
         }
         this.next += i;
         if (i < whole || whole === 0) break;
@@ -150,7 +160,10 @@ export class OrderFileReader {
     const R = this.recordLength;
     const consumed = this.next - 1;
     if (size < this.headerLength + consumed * R) {
-      throw new DbfReplacedError(this.path, `it is ${size} bytes, shorter than the ${consumed} records already read`);
+      throw new DbfReplacedError(
+        this.path,
+        `it is ${size} bytes, shorter than the ${consumed} records already read`,
+      );
     }
     const complete = Math.floor((size - this.headerLength) / R);
     this.complete = complete;
@@ -236,18 +249,23 @@ export class OrderFileReader {
     return this.serial.run(async () => {
       const fh = this.handle();
       if (this.readOnly) throw new DbfStateError(this.path, 'opened read-only, cannot set CLBZ');
-      if (!/^[\x20-\x7e]$/.test(flag)) throw new DbfValueError(NQWT.name, 'CLBZ', `${JSON.stringify(flag)} is not one ASCII character`);
+      if (!/^[\x20-\x7e]$/.test(flag))
+        throw new DbfValueError(NQWT.name, 'CLBZ', `${JSON.stringify(flag)} is not one ASCII character`);
       await sizeIfSame(this.path, this.id);
       for (const recNo of recNos) {
         if (!Number.isInteger(recNo) || recNo < 1 || recNo > Math.max(this.complete, this.next - 1)) {
-          throw new DbfStateError(this.path, `record ${recNo} is not a whole record of the file; CLBZ not set (nothing written)`);
+          throw new DbfStateError(
+            this.path,
+            `record ${recNo} is not a whole record of the file; CLBZ not set (nothing written)`,
+          );
         }
       }
       this.flagByte[0] = flag.charCodeAt(0);
       const base = this.headerLength + this.clbzOffset;
       // Synchronous 1-byte pwrites: each lands in the page cache in about a microsecond, far less
       // than a thread-pool round trip per record would cost at 20,000 orders a second.
-      for (const recNo of recNos) writeSync(fh.fd, this.flagByte, 0, 1, base + (recNo - 1) * this.recordLength);
+      for (const recNo of recNos)
+        writeSync(fh.fd, this.flagByte, 0, 1, base + (recNo - 1) * this.recordLength);
     });
   }
 

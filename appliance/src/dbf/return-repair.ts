@@ -2,11 +2,17 @@ import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { decodeReturn } from './codec.js';
-import { DbfFieldError, WARN_BAD_FLAG, WARN_COUNT_PAST_END, WARN_REPAIRED, type DbfWarning } from './errors.js';
+import {
+  DbfFieldError,
+  WARN_BAD_FLAG,
+  WARN_COUNT_PAST_END,
+  WARN_REPAIRED,
+  type DbfWarning,
+} from './errors.js';
 import { syncDir } from './create.js';
 import { dateAndCount, DATE_AND_COUNT_OFFSET, readHeader } from './header.js';
 import { readAt, writeAt } from './io.js';
-import { EOF_MARKER, FLAG_DELETED, FLAG_LIVE, NQHB } from './schema.js';
+import { EOF_MARKER, FLAG_DELETED, FLAG_LIVE, NQHB, type ReturnKind } from './schema.js';
 
 /**
  * Start-of-day look at NQHB.DBF: one pass over every record (the file is today's returns, read
@@ -22,11 +28,18 @@ export interface ReturnFileState {
   lastSeq: number;
   /** HBRQ of the first live record that is not `today`, or null if all are today's. */
   otherDate: string | null;
+  /** Live records by 回报类别 (HBLB), for the status screen's counters. */
+  kinds: Record<ReturnKind, number>;
 }
 
 const CHUNK = 4096;
 
-export async function scanAndRepair(fh: FileHandle, file: string, today: string, warnings: DbfWarning[]): Promise<ReturnFileState> {
+export async function scanAndRepair(
+  fh: FileHandle,
+  file: string,
+  today: string,
+  warnings: DbfWarning[],
+): Promise<ReturnFileState> {
   const info = await readHeader(fh, file, NQHB);
   const H = info.headerLength;
   const R = NQHB.recordLength;
@@ -36,6 +49,7 @@ export async function scanAndRepair(fh: FileHandle, file: string, today: string,
   let lastSeq = 0;
   let prevSeq = 0;
   let otherDate: string | null = null;
+  const kinds: Record<ReturnKind, number> = { '0': 0, '1': 0, '2': 0, '3': 0 };
   /** Records up to here are sound; anything after them is a torn tail. */
   let sound = 0;
   const suspects: DbfWarning[] = [];
@@ -46,7 +60,11 @@ export async function scanAndRepair(fh: FileHandle, file: string, today: string,
       const recNo = first + i;
       const flag = buf[i * R];
       if (flag !== FLAG_LIVE && flag !== FLAG_DELETED) {
-        suspects.push({ recNo, code: WARN_BAD_FLAG, message: `${file} record ${recNo}: deletion flag 0x${(flag ?? 0).toString(16)} is neither ' ' nor '*'` });
+        suspects.push({
+          recNo,
+          code: WARN_BAD_FLAG,
+          message: `${file} record ${recNo}: deletion flag 0x${(flag ?? 0).toString(16)} is neither ' ' nor '*'`,
+        });
         continue;
       }
       let row;
@@ -63,15 +81,21 @@ export async function scanAndRepair(fh: FileHandle, file: string, today: string,
       lastSeq = Math.max(lastSeq, row.HBXH);
       if (flag === FLAG_LIVE) {
         if (row.HBXH !== prevSeq + 1) {
-          warnings.push({ recNo, code: 'NQ509', message: `${file} record ${recNo}: HBXH ${row.HBXH} follows ${prevSeq}` });
+          warnings.push({
+            recNo,
+            code: 'NQ509',
+            message: `${file} record ${recNo}: HBXH ${row.HBXH} follows ${prevSeq}`,
+          });
         }
         prevSeq = row.HBXH;
+        kinds[row.HBLB]++;
         if (otherDate === null && row.HBRQ !== today) otherDate = row.HBRQ;
       }
     }
   }
   const repaired: string[] = [];
-  if (sound < whole) repaired.push(`${whole - sound} damaged record(s) at the end (from record ${sound + 1}) removed`);
+  if (sound < whole)
+    repaired.push(`${whole - sound} damaged record(s) at the end (from record ${sound + 1}) removed`);
   const tail = size - H - whole * R;
   let eofOk = false;
   if (sound === whole && tail === 1) {
@@ -80,7 +104,8 @@ export async function scanAndRepair(fh: FileHandle, file: string, today: string,
     eofOk = one[0] === EOF_MARKER;
   }
   if (!eofOk) {
-    if (tail > 1 || (tail === 1 && sound === whole)) repaired.push(`a half-written record (${tail} bytes) removed`);
+    if (tail > 1 || (tail === 1 && sound === whole))
+      repaired.push(`a half-written record (${tail} bytes) removed`);
     else if (sound === whole) repaired.push('missing 0x1A end-of-file byte restored');
     await fh.truncate(H + sound * R);
     await writeAt(fh, Buffer.from([EOF_MARKER]), H + sound * R);
@@ -96,7 +121,7 @@ export async function scanAndRepair(fh: FileHandle, file: string, today: string,
   }
   for (const r of repaired) warnings.push({ code: WARN_REPAIRED, message: `${file}: ${r}` });
   if (repaired.length > 0 || info.recordCount !== sound) await fh.sync();
-  return { headerLength: H, count: sound, lastSeq, otherDate };
+  return { headerLength: H, count: sound, lastSeq, otherDate, kinds };
 }
 
 /**

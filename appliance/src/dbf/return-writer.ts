@@ -2,11 +2,17 @@ import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { encodeRows } from './codec.js';
 import { createDbfFile } from './create.js';
-import { DbfSequenceError, DbfStateError, DbfWriteError, ReturnsNotTodayError, type DbfWarning } from './errors.js';
+import {
+  DbfSequenceError,
+  DbfStateError,
+  DbfWriteError,
+  ReturnsNotTodayError,
+  type DbfWarning,
+} from './errors.js';
 import { dateAndCount, DATE_AND_COUNT_OFFSET } from './header.js';
 import { writeAt, Serial } from './io.js';
 import { archiveReturnFile, scanAndRepair } from './return-repair.js';
-import { EOF_MARKER, NQHB, type ReturnRow } from './schema.js';
+import { EOF_MARKER, NQHB, type ReturnKind, type ReturnRow } from './schema.js';
 
 export interface ReturnOpenOptions {
   /** Today's date in CST, YYYYMMDD (cstDate(clock.now())). */
@@ -41,11 +47,13 @@ export class ReturnFileWriter {
     private records: number,
     private seq: number,
     private readonly today: string,
+    private readonly kinds: Record<ReturnKind, number>,
   ) {}
 
   static async open(file: string, options: ReturnOpenOptions): Promise<ReturnOpenResult> {
     const { today } = options;
-    if (!/^\d{8}$/.test(today)) throw new DbfStateError(file, `today must be YYYYMMDD, got ${JSON.stringify(today)}`);
+    if (!/^\d{8}$/.test(today))
+      throw new DbfStateError(file, `today must be YYYYMMDD, got ${JSON.stringify(today)}`);
     const warnings: DbfWarning[] = [];
     await createIfMissing(file, today);
     let fh = await fsp.open(file, 'r+');
@@ -60,7 +68,15 @@ export class ReturnFileWriter {
         fh = await fsp.open(file, 'r+');
         state = await scanAndRepair(fh, file, today, warnings);
       }
-      const writer = new ReturnFileWriter(file, fh, state.headerLength, state.count, state.lastSeq, today);
+      const writer = new ReturnFileWriter(
+        file,
+        fh,
+        state.headerLength,
+        state.count,
+        state.lastSeq,
+        today,
+        state.kinds,
+      );
       return archivedTo === undefined ? { writer, warnings } : { writer, archivedTo, warnings };
     } catch (err) {
       await fh.close().catch(() => undefined);
@@ -71,6 +87,11 @@ export class ReturnFileWriter {
   /** Highest HBXH in the file; 0 when empty. The gateway tells the main station this at logon. */
   get lastSeq(): number {
     return this.seq;
+  }
+
+  /** Live rows by 回报类别 (HBLB '0' accepted, '1' rejected, '2' filled, '3' cancelled). */
+  get kindCounts(): Readonly<Record<ReturnKind, number>> {
+    return this.kinds;
   }
 
   /** Records in the file. */
@@ -102,6 +123,7 @@ export class ReturnFileWriter {
       }
       this.records = count;
       this.seq = expected - 1;
+      for (const row of rows) this.kinds[row.HBLB]++;
     });
   }
 
@@ -114,7 +136,11 @@ export class ReturnFileWriter {
   }
 
   private handle(): FileHandle {
-    if (this.broken) throw new DbfStateError(this.path, `an earlier write failed (${this.broken.message}); reopen the return file`);
+    if (this.broken)
+      throw new DbfStateError(
+        this.path,
+        `an earlier write failed (${this.broken.message}); reopen the return file`,
+      );
     if (!this.fh) throw new DbfStateError(this.path, 'the return file is closed');
     return this.fh;
   }

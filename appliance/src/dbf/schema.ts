@@ -80,8 +80,19 @@ function layout(name: string, fileName: string, description: string, decls: Fiel
   };
 }
 
-const C = (name: string, length: number, text = false): FieldDecl => ({ name, type: 'C', length, decimals: 0, text });
-const N = (name: string, length: number, decimals: number): FieldDecl => ({ name, type: 'N', length, decimals });
+const C = (name: string, length: number, text = false): FieldDecl => ({
+  name,
+  type: 'C',
+  length,
+  decimals: 0,
+  text,
+});
+const N = (name: string, length: number, decimals: number): FieldDecl => ({
+  name,
+  type: 'N',
+  length,
+  decimals,
+});
 
 /** 委托库: written by the broker's counter program, read and flagged (CLBZ) by the gateway. */
 export const NQWT = layout('NQWT', 'NQWT.DBF', '委托库, order file', [

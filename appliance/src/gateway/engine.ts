@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { TwConfig } from '../config/index.js';
 import { LinkClient, type TlsCredentials } from '../link/index.js';
 import { credentialsFor } from './credentials.js';
-import { DbfReplacedError, OrderFileReader, ReturnFileWriter, readReturnFile } from '../dbf/index.js';
+import { DbfReplacedError, OrderFileReader, ReturnFileWriter } from '../dbf/index.js';
 import { AppError, cstClock, cstDate, formatMessage, systemClock, type Clock } from '../shared/index.js';
 import { AnswerMatcher, FileJournal, orderKey } from './journal.js';
 import { OrderFileLock } from './lock.js';
@@ -88,7 +88,10 @@ export class Gateway extends EventEmitter {
     let credentials: TlsCredentials;
     try {
       this.writer = await openReturnFile(config, today, log);
-      const counters = await this.countReturns();
+      // The return file's own scan at open gives the screen's counters: no second read of it.
+      const kinds = this.writer.kindCounts;
+      const live = kinds['0'] + kinds['1'] + kinds['2'] + kinds['3'];
+      const counters: ReturnCounters = { returns: live, accepted: kinds['0'], rejected: kinds['1'] };
       this.journal = FileJournal.forDay(config.files.stateDir, today);
       const matcher = new AnswerMatcher();
       const replay = await this.journal.open(matcher);
@@ -138,16 +141,6 @@ export class Gateway extends EventEmitter {
     void this.options.linkDown(true);
     this.statusTimer = setInterval(() => void this.publishStatus(), 500);
     this.schedulePump(0);
-  }
-
-  private async countReturns(): Promise<ReturnCounters> {
-    const rows = await readReturnFile(this.config.files.returns);
-    const counters: ReturnCounters = { returns: rows.length, accepted: 0, rejected: 0 };
-    for (const row of rows) {
-      if (row.HBLB === '0') counters.accepted++;
-      else if (row.HBLB === '1') counters.rejected++;
-    }
-    return counters;
   }
 
   private startLink(credentials: TlsCredentials): void {

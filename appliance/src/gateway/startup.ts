@@ -16,11 +16,13 @@ export async function openReturnFile(
   log: OperatorLog,
 ): Promise<ReturnFileWriter> {
   try {
-    const { writer, archivedTo } = await ReturnFileWriter.open(config.files.returns, {
+    const { writer, archivedTo, warnings } = await ReturnFileWriter.open(config.files.returns, {
       today,
       archiveOld: config.options.archiveOldReturns,
     });
     if (archivedTo) log.warn(`昨日回报库已归档: ${archivedTo}`, 'NQ208');
+    // Repairs of what a crash left (a torn last row, a lagging count): the operator should know.
+    for (const w of warnings) log.warn(w.message, w.code);
     return writer;
   } catch (err) {
     const first =
