@@ -44,9 +44,7 @@ export class SimAdmin {
     return res.json();
   }
 
-  station(
-    id: string,
-  ): Promise<{
+  station(id: string): Promise<{
     connected: boolean;
     ordersTaken: number;
     duplicatesDropped: number;

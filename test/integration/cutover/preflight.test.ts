@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ReturnFileWriter } from '../../../appliance/src/dbf/index.js';
+import { writeReturnsOfDay } from '../../helpers/returns.js';
 import type { CutoverResult } from '../../../appliance/src/cutover/index.js';
 import { makeLab, setIni, simReady, startGateway, startSim } from '../../helpers/lab.js';
 import { waitUntil, type NqgwProcess } from '../../helpers/process.js';
@@ -73,26 +73,7 @@ describe('cutover preflight failures', () => {
 
   it('NQHB.DBF of another day: NO-GO before the gateway would refuse it, file unchanged', async () => {
     const lab = await makeLab();
-    const { writer } = await ReturnFileWriter.open(lab.returns, { today: '20200102', archiveOld: false });
-    await writer.append([
-      {
-        JYDY: '729900',
-        HBRQ: '20200102',
-        HBSJ: '093000',
-        LSH: '1',
-        HBLB: '0',
-        ZQDM: '830001',
-        GDDM: '0100000001',
-        YWLB: '0B',
-        CJBH: '',
-        CJJG: 0,
-        CJSL: 0,
-        CWDM: '',
-        CWXX: '',
-        HBXH: 1,
-      },
-    ]);
-    await writer.close();
+    await writeReturnsOfDay(lab.returns, '20200102');
     const { code, result } = await cutoverJson(['--config', lab.twIni]);
     expect(code).toBe(3);
     expect(step(result, 'nqhb')).toMatchObject({ verdict: 'FAIL' });

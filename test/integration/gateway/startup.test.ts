@@ -1,13 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import {
-  createDbfFile,
-  NQHB_LAYOUT,
-  ReturnFileWriter,
-  readReturnFile,
-} from '../../../appliance/src/dbf/index.js';
+import { createDbfFile, NQHB_LAYOUT, readReturnFile } from '../../../appliance/src/dbf/index.js';
 import { makeLab, setIni, simReady, startGateway, startSim } from '../../helpers/lab.js';
+import { writeReturnsOfDay } from '../../helpers/returns.js';
 import { runNqgw, waitUntil, type NqgwProcess } from '../../helpers/process.js';
 
 const running: NqgwProcess[] = [];
@@ -15,33 +11,10 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((p) => p.stop('SIGKILL')));
 });
 
-async function yesterdaysReturns(file: string): Promise<void> {
-  const { writer } = await ReturnFileWriter.open(file, { today: '20200102', archiveOld: false });
-  await writer.append([
-    {
-      JYDY: '729900',
-      HBRQ: '20200102',
-      HBSJ: '093000',
-      LSH: '1',
-      HBLB: '0',
-      ZQDM: '830001',
-      GDDM: '0800000001',
-      YWLB: '0B',
-      CJBH: '',
-      CJJG: 0,
-      CJSL: 0,
-      CWDM: '',
-      CWXX: '',
-      HBXH: 1,
-    },
-  ]);
-  await writer.close();
-}
-
 describe('start-up', () => {
   it("refuses a return file holding another day's rows, in the vendor's three lines, and leaves it alone", async () => {
     const lab = await makeLab();
-    await yesterdaysReturns(lab.returns);
+    await writeReturnsOfDay(lab.returns, '20200102');
     const before = readFileSync(lab.returns);
     const result = await runNqgw(['run', '--config', lab.twIni]);
     expect(result.code).toBe(3);
@@ -62,7 +35,7 @@ describe('start-up', () => {
 
   it('archives yesterday’s return file instead when archive_old_returns is set', async () => {
     const lab = await makeLab();
-    await yesterdaysReturns(lab.returns);
+    await writeReturnsOfDay(lab.returns, '20200102');
     setIni(lab.twIni, 'options', 'archive_old_returns', 'true');
     running.push(startSim(lab));
     await simReady(lab);

@@ -33,18 +33,61 @@ function openssl(...args: string[]): void {
 
 function makeCa(name: string, cn: string): void {
   openssl(
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2',
-    '-keyout', `${name}.key`, '-out', `${name}.crt`, '-subj', `/CN=${cn}`,
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-days',
+    '2',
+    '-keyout',
+    `${name}.key`,
+    '-out',
+    `${name}.crt`,
+    '-subj',
+    `/CN=${cn}`,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
   );
 }
 
 function makeLeaf(name: string, ca: string, subject: string, ext: string): void {
   writeFileSync(join(dir, `${name}.ext`), `${ext}\nbasicConstraints=CA:FALSE\n`);
-  openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`,
-    '-out', `${name}.csr`, '-subj', subject);
-  openssl('x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial',
-    '-days', '2', '-out', `${name}.crt`, '-extfile', `${name}.ext`);
+  openssl(
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    `${name}.key`,
+    '-out',
+    `${name}.csr`,
+    '-subj',
+    subject,
+  );
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    `${name}.csr`,
+    '-CA',
+    `${ca}.crt`,
+    '-CAkey',
+    `${ca}.key`,
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-out',
+    `${name}.crt`,
+    '-extfile',
+    `${name}.ext`,
+  );
 }
 
 // ---- a tiny main station: requires a client certificate, answers Logon and Orders ----
@@ -59,9 +102,21 @@ interface Station {
 const stations: Station[] = [];
 
 async function startStation(name: string, certName: string): Promise<Station> {
-  const st: Station = { server: undefined as unknown as tls.Server, address: { host: '127.0.0.1', port: 0, name }, logons: [], sockets: new Set() };
+  const st: Station = {
+    server: undefined as unknown as tls.Server,
+    address: { host: '127.0.0.1', port: 0, name },
+    logons: [],
+    sockets: new Set(),
+  };
   st.server = tls.createServer(
-    { key: pem(`${certName}.key`), cert: pem(`${certName}.crt`), ca: pem('ca1.crt'), requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' },
+    {
+      key: pem(`${certName}.key`),
+      cert: pem(`${certName}.crt`),
+      ca: pem('ca1.crt'),
+      requestCert: true,
+      rejectUnauthorized: true,
+      minVersion: 'TLSv1.2',
+    },
     (socket) => {
       st.sockets.add(socket);
       socket.on('close', () => st.sockets.delete(socket));
@@ -75,9 +130,30 @@ async function startStation(name: string, certName: string): Promise<Station> {
           if (msg.type === MessageType.Logon) {
             const cn = socket.getPeerCertificate().subject?.CN;
             st.logons.push({ body: msg.body, clientCn: Array.isArray(cn) ? cn.join() : String(cn) });
-            out.push(encodeMessage({ type: MessageType.LogonAnswer, body: { ok: true, tradingDate: msg.body.tradingDate, marketState: 'OPEN', serverTime: Date.now() } }, seq++));
+            out.push(
+              encodeMessage(
+                {
+                  type: MessageType.LogonAnswer,
+                  body: {
+                    ok: true,
+                    tradingDate: msg.body.tradingDate,
+                    marketState: 'OPEN',
+                    serverTime: Date.now(),
+                  },
+                },
+                seq++,
+              ),
+            );
           } else if (msg.type === MessageType.Order) {
-            out.push(encodeMessage({ type: MessageType.OrderAnswer, body: { JYDY: msg.body.JYDY, LSH: msg.body.LSH, status: 'taken' } }, seq++));
+            out.push(
+              encodeMessage(
+                {
+                  type: MessageType.OrderAnswer,
+                  body: { JYDY: msg.body.JYDY, LSH: msg.body.LSH, status: 'taken' },
+                },
+                seq++,
+              ),
+            );
           }
         }
         if (out.length > 0) socket.write(Buffer.concat(out));
@@ -99,7 +175,14 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-const LINK = { heartbeatMs: 10_000, silenceMs: 20_000, connectTimeoutMs: 3_000, backoffInitialMs: 20, backoffMaxMs: 100, primaryRetryS: 300 };
+const LINK = {
+  heartbeatMs: 10_000,
+  silenceMs: 20_000,
+  connectTimeoutMs: 3_000,
+  backoffInitialMs: 20,
+  backoffMaxMs: 100,
+  primaryRetryS: 300,
+};
 
 function client(servers: ServerAddress[], logs: LinkLogLine[], certName = 'client'): LinkClient {
   const c = new LinkClient({
@@ -109,7 +192,11 @@ function client(servers: ServerAddress[], logs: LinkLogLine[], certName = 'clien
     servers,
     link: LINK,
     serverName: 'mainstation',
-    credentials: new FileTlsCredentials(join(dir, 'ca1.crt'), join(dir, `${certName}.crt`), join(dir, `${certName}.key`)),
+    credentials: new FileTlsCredentials(
+      join(dir, 'ca1.crt'),
+      join(dir, `${certName}.crt`),
+      join(dir, `${certName}.key`),
+    ),
     lastReturnSeq: () => 12,
     tradingDate: () => '20260302',
     sendBlockWarnMs: 15_000,
@@ -129,8 +216,18 @@ describe('link over real TLS on loopback', () => {
     dir = mkdtempSync(join(tmpdir(), 'nqgw-link-tls-'));
     makeCa('ca1', 'NQGW Test Main Station CA');
     makeCa('ca2', 'Some Other CA');
-    makeLeaf('server', 'ca1', '/CN=mainstation/O=NEEQ Test', 'subjectAltName=DNS:mainstation\nextendedKeyUsage=serverAuth');
-    makeLeaf('rogue', 'ca2', '/CN=mainstation/O=Rogue', 'subjectAltName=DNS:mainstation\nextendedKeyUsage=serverAuth');
+    makeLeaf(
+      'server',
+      'ca1',
+      '/CN=mainstation/O=NEEQ Test',
+      'subjectAltName=DNS:mainstation\nextendedKeyUsage=serverAuth',
+    );
+    makeLeaf(
+      'rogue',
+      'ca2',
+      '/CN=mainstation/O=Rogue',
+      'subjectAltName=DNS:mainstation\nextendedKeyUsage=serverAuth',
+    );
     makeLeaf('client', 'ca1', '/CN=W888888T', 'extendedKeyUsage=clientAuth');
     makeLeaf('stranger', 'ca2', '/CN=W888888T', 'extendedKeyUsage=clientAuth');
   });
@@ -155,12 +252,30 @@ describe('link over real TLS on loopback', () => {
     const up = once<{ server: ServerAddress }>(c, 'up');
     c.start();
     expect((await up).server).toEqual(st.address);
-    expect(st.logons).toEqual([{ clientCn: 'W888888T', body: expect.objectContaining({ station: 'W888888T', lastReturnSeq: 12 }) }]);
+    expect(st.logons).toEqual([
+      { clientCn: 'W888888T', body: expect.objectContaining({ station: 'W888888T', lastReturnSeq: 12 }) },
+    ]);
     expect(logs.map((l) => l.code)).toEqual(expect.arrayContaining(['NQ301', 'NQ302', 'NQ310']));
     expect(logs.find((l) => l.code === 'NQ310')?.text).toContain('CN=mainstation');
 
     const answers = once<OrderAnswerBody[]>(c, 'orderAnswers');
-    const order = { JYDY: '729900', WTRQ: '20260302', WTSJ: '093000', LSH: '1', GDDM: 'A', ZQDM: '430047', YWLB: '0B', WTJG: 1, WTSL: 100, DFXW: '', DFGD: '', YDH: '', CDLSH: '', BZ: '', recNo: 1 };
+    const order = {
+      JYDY: '729900',
+      WTRQ: '20260302',
+      WTSJ: '093000',
+      LSH: '1',
+      GDDM: 'A',
+      ZQDM: '430047',
+      YWLB: '0B',
+      WTJG: 1,
+      WTSL: 100,
+      DFXW: '',
+      DFGD: '',
+      YDH: '',
+      CDLSH: '',
+      BZ: '',
+      recNo: 1,
+    };
     expect(c.sendOrders([{ body: order, possDup: false }])).toBe(true);
     expect(await answers).toEqual([{ JYDY: '729900', LSH: '1', status: 'taken' }]);
     await c.stop();
@@ -169,8 +284,14 @@ describe('link over real TLS on loopback', () => {
 
   it('fails the handshake (NQ309) against a server whose certificate is from another CA', async () => {
     const st = await startStation('rogue', 'rogue');
-    const creds = new FileTlsCredentials(join(dir, 'ca1.crt'), join(dir, 'client.crt'), join(dir, 'client.key'));
-    const err = await connectTls(st.address, creds, { serverName: 'mainstation', timeoutMs: 3_000 }).catch((e: unknown) => e);
+    const creds = new FileTlsCredentials(
+      join(dir, 'ca1.crt'),
+      join(dir, 'client.crt'),
+      join(dir, 'client.key'),
+    );
+    const err = await connectTls(st.address, creds, { serverName: 'mainstation', timeoutMs: 3_000 }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(HandshakeError);
     expect((err as HandshakeError).code).toBe('NQ309');
     expect((err as HandshakeError).message).toMatch(/^与服务器握手失败: .*(verify|certificate)/);
@@ -185,8 +306,14 @@ describe('link over real TLS on loopback', () => {
 
   it('fails the handshake when the certificate does not name serverName', async () => {
     const st = await startStation('server1', 'server');
-    const creds = new FileTlsCredentials(join(dir, 'ca1.crt'), join(dir, 'client.crt'), join(dir, 'client.key'));
-    const err = await connectTls(st.address, creds, { serverName: 'elsewhere', timeoutMs: 3_000 }).catch((e: unknown) => e);
+    const creds = new FileTlsCredentials(
+      join(dir, 'ca1.crt'),
+      join(dir, 'client.crt'),
+      join(dir, 'client.key'),
+    );
+    const err = await connectTls(st.address, creds, { serverName: 'elsewhere', timeoutMs: 3_000 }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(HandshakeError);
     expect((err as Error).message).toMatch(/elsewhere/);
   });
@@ -200,7 +327,9 @@ describe('link over real TLS on loopback', () => {
     c.on('up', () => ups++);
     c.start();
     // TLS 1.3: the client finishes its side first and then sees the server's alert or close.
-    await waitFor(() => logs.some((l) => l.code === 'NQ309' || l.code === 'NQ393' || l.code?.startsWith('ERR_SSL')));
+    await waitFor(() =>
+      logs.some((l) => l.code === 'NQ309' || l.code === 'NQ393' || l.code?.startsWith('ERR_SSL')),
+    );
     expect(ups).toBe(0);
     expect(st.logons).toEqual([]);
   });
@@ -208,10 +337,14 @@ describe('link over real TLS on loopback', () => {
   it('reports a refused connection and moves on to server 2', async () => {
     const port = await closedPort();
     const refused: ServerAddress = { host: '127.0.0.1', port, name: 'server1' };
-    const creds = new FileTlsCredentials(join(dir, 'ca1.crt'), join(dir, 'client.crt'), join(dir, 'client.key'));
-    await expect(connectTls(refused, creds, { serverName: 'mainstation', timeoutMs: 3_000 })).rejects.toBeInstanceOf(
-      ConnectRefusedError,
+    const creds = new FileTlsCredentials(
+      join(dir, 'ca1.crt'),
+      join(dir, 'client.crt'),
+      join(dir, 'client.key'),
     );
+    await expect(
+      connectTls(refused, creds, { serverName: 'mainstation', timeoutMs: 3_000 }),
+    ).rejects.toBeInstanceOf(ConnectRefusedError);
 
     const st = await startStation('server2', 'server');
     const logs: LinkLogLine[] = [];
@@ -229,8 +362,14 @@ describe('link over real TLS on loopback', () => {
     const mute = net.createServer((s) => sockets.push(s));
     await new Promise<void>((resolve) => mute.listen(0, '127.0.0.1', resolve));
     const address = { host: '127.0.0.1', port: (mute.address() as net.AddressInfo).port, name: 'mute' };
-    const creds = new FileTlsCredentials(join(dir, 'ca1.crt'), join(dir, 'client.crt'), join(dir, 'client.key'));
-    const err = await connectTls(address, creds, { serverName: 'mainstation', timeoutMs: 300 }).catch((e: unknown) => e);
+    const creds = new FileTlsCredentials(
+      join(dir, 'ca1.crt'),
+      join(dir, 'client.crt'),
+      join(dir, 'client.key'),
+    );
+    const err = await connectTls(address, creds, { serverName: 'mainstation', timeoutMs: 300 }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ConnectTimeoutError);
     for (const s of sockets) s.destroy();
     await new Promise<void>((resolve) => mute.close(() => resolve()));

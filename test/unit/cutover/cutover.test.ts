@@ -11,7 +11,7 @@ import {
   planStart,
   scratchTwIni,
 } from '../../../appliance/src/cutover/index.js';
-import { ReturnFileWriter } from '../../../appliance/src/dbf/index.js';
+import { writeReturnsOfDay } from '../../helpers/returns.js';
 
 function tmp(): string {
   return mkdtempSync(path.join(os.tmpdir(), 'nqgw-cutover-unit-'));
@@ -70,29 +70,7 @@ describe('preflight checks', () => {
     const cfg = config(dir);
     const clock = { now: () => Date.parse('2026-11-23T02:00:00Z') }; // 10:00 CST on 20261123
     expect((await checkReturnsToday(cfg, clock)).verdict).toBe('OK');
-    const { writer } = await ReturnFileWriter.open(cfg.files.returns, {
-      today: '20261120',
-      archiveOld: false,
-    });
-    await writer.append([
-      {
-        JYDY: '729900',
-        HBRQ: '20261120',
-        HBSJ: '093000',
-        LSH: '1',
-        HBLB: '0',
-        ZQDM: '830001',
-        GDDM: '0100000001',
-        YWLB: '0B',
-        CJBH: '',
-        CJJG: 0,
-        CJSL: 0,
-        CWDM: '',
-        CWXX: '',
-        HBXH: 1,
-      },
-    ]);
-    await writer.close();
+    await writeReturnsOfDay(cfg.files.returns, '20261120');
     const bad = await checkReturnsToday(cfg, clock);
     expect(bad).toMatchObject({ verdict: 'FAIL' });
     expect(bad.detail).toContain('rows of 20261120, today is 20261123');

@@ -23,14 +23,41 @@ function fieldBytes(buf: Buffer, layout: typeof W, name: string): string {
 describe('record layouts', () => {
   it('have the lengths of the SPEC tables', () => {
     expect(W.fields.map((f) => f.name)).toEqual([
-      'JYDY', 'WTRQ', 'WTSJ', 'LSH', 'GDDM', 'ZQDM', 'YWLB', 'WTJG', 'WTSL', 'DFXW', 'DFGD', 'YDH', 'CDLSH', 'CLBZ', 'BZ',
+      'JYDY',
+      'WTRQ',
+      'WTSJ',
+      'LSH',
+      'GDDM',
+      'ZQDM',
+      'YWLB',
+      'WTJG',
+      'WTSL',
+      'DFXW',
+      'DFGD',
+      'YDH',
+      'CDLSH',
+      'CLBZ',
+      'BZ',
     ]);
     expect(W.recordLength).toBe(125);
     expect(W.headerLength).toBe(513);
     expect(W.offsetOf('CLBZ')).toBe(104); // docs/interface.md gives this offset
     expect(H.headerLength).toBe(481);
     expect(H.fields.map((f) => f.name)).toEqual([
-      'JYDY', 'HBRQ', 'HBSJ', 'LSH', 'HBLB', 'ZQDM', 'GDDM', 'YWLB', 'CJBH', 'CJJG', 'CJSL', 'CWDM', 'CWXX', 'HBXH',
+      'JYDY',
+      'HBRQ',
+      'HBSJ',
+      'LSH',
+      'HBLB',
+      'ZQDM',
+      'GDDM',
+      'YWLB',
+      'CJBH',
+      'CJJG',
+      'CJSL',
+      'CWDM',
+      'CWXX',
+      'HBXH',
     ]);
     expect(H.recordLength).toBe(165);
   });

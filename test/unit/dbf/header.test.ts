@@ -119,7 +119,9 @@ describe('header check', () => {
     expect((await formatErrorOf(hb)).message).toMatch(/NQWT\.DBF/);
     const wt = path.join(dir, 'NQWT.DBF');
     await createDbfFile(wt, NQWT_LAYOUT);
-    await expect(ReturnFileWriter.open(wt, { today: '20260105', archiveOld: false })).rejects.toBeInstanceOf(DbfFormatError);
+    await expect(ReturnFileWriter.open(wt, { today: '20260105', archiveOld: false })).rejects.toBeInstanceOf(
+      DbfFormatError,
+    );
     // Refused means untouched.
     expect(read(wt).length).toBe(NQWT_LAYOUT.headerLength + 1);
   });

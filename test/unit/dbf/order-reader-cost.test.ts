@@ -1,7 +1,12 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { createDbfFile, NQWT_LAYOUT, OrderFileAppender, OrderFileReader } from '../../../appliance/src/dbf/index.js';
+import {
+  createDbfFile,
+  NQWT_LAYOUT,
+  OrderFileAppender,
+  OrderFileReader,
+} from '../../../appliance/src/dbf/index.js';
 import { order, tempDir } from './helpers.js';
 
 const R = NQWT_LAYOUT.recordLength;

@@ -1,6 +1,11 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createDbfFile, NQWT_LAYOUT, OrderFileAppender, OrderFileReader } from '../../../appliance/src/dbf/index.js';
+import {
+  createDbfFile,
+  NQWT_LAYOUT,
+  OrderFileAppender,
+  OrderFileReader,
+} from '../../../appliance/src/dbf/index.js';
 import { order, tempDir } from './helpers.js';
 
 describe('OrderFileReader.skipSettled', () => {

@@ -28,7 +28,8 @@ async function setup(): Promise<{ file: string; app: OrderFileAppender; reader: 
   return { file, app, reader };
 }
 
-const lshs = (b: { records: { row: { LSH: string } }[] }): number[] => b.records.map((r) => Number(r.row.LSH));
+const lshs = (b: { records: { row: { LSH: string } }[] }): number[] =>
+  b.records.map((r) => Number(r.row.LSH));
 
 describe('OrderFileReader: concurrent appends', () => {
   it('returns each record once, across appends, with 1-based record numbers', async () => {

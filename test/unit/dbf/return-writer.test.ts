@@ -33,7 +33,10 @@ describe('ReturnFileWriter', () => {
     const file = path.join(tempDir(), 'NQHB.DBF');
     const { writer, warnings, archivedTo } = await open(file);
     expect([writer.lastSeq, writer.count, warnings, archivedTo]).toEqual([0, 0, [], undefined]);
-    await writer.append([ret(1), ret(2, { HBLB: '1', CWDM: 'E001', CWXX: '主站错单通知：委托第2笔流水号非法!' })]);
+    await writer.append([
+      ret(1),
+      ret(2, { HBLB: '1', CWDM: 'E001', CWXX: '主站错单通知：委托第2笔流水号非法!' }),
+    ]);
     await writer.append([ret(3, { HBLB: '2', CJBH: 'F1', CJJG: 10.5, CJSL: 300 })]);
     expect([writer.lastSeq, writer.count]).toEqual([3, 3]);
     const b = read(file);
@@ -84,7 +87,11 @@ describe('ReturnFileWriter', () => {
   it('serialises concurrent append calls', async () => {
     const file = path.join(tempDir(), 'NQHB.DBF');
     const { writer } = await open(file);
-    await Promise.all([writer.append([ret(1), ret(2)]), writer.append([ret(3)]), writer.append([ret(4), ret(5)])]);
+    await Promise.all([
+      writer.append([ret(1), ret(2)]),
+      writer.append([ret(3)]),
+      writer.append([ret(4), ret(5)]),
+    ]);
     await writer.close();
     expect((await readReturnFile(file)).map((r) => r.HBXH)).toEqual([1, 2, 3, 4, 5]);
   });
@@ -145,7 +152,9 @@ describe('ReturnFileWriter repairs what a crash leaves', () => {
     fs.appendFileSync(file, Buffer.alloc(R)); // length of a record, never written
     const { writer, warnings } = await open(file);
     expect(writer.count).toBe(2);
-    expect(warnings.some((w) => /damaged record\(s\) at the end \(from record 3\) removed/.test(w.message))).toBe(true);
+    expect(
+      warnings.some((w) => /damaged record\(s\) at the end \(from record 3\) removed/.test(w.message)),
+    ).toBe(true);
     expect(read(file).length).toBe(HL + 2 * R + 1);
     await writer.close();
 

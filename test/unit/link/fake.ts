@@ -44,7 +44,9 @@ export class FakeConnection extends EventEmitter implements LinkConnection {
   /** Every frame the session wrote, decoded, with its header fields. */
   sent(): (Message & { seq: number; flags: number })[] {
     const dec = new FrameDecoder();
-    return dec.push(Buffer.concat(this.written)).map((f) => ({ ...decodeMessage(f), seq: f.seq, flags: f.flags }));
+    return dec
+      .push(Buffer.concat(this.written))
+      .map((f) => ({ ...decodeMessage(f), seq: f.seq, flags: f.flags }));
   }
 
   sentOf(type: MessageType): (Message & { seq: number })[] {
@@ -136,7 +138,9 @@ export function harness(over: Partial<LinkClientOptions> = {}): Harness {
       const b = h.behaviour(server);
       if (b instanceof Error) return Promise.reject(b);
       if (b === 'hang') {
-        return new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(new Error('aborted'))));
+        return new Promise((_resolve, reject) =>
+          signal.addEventListener('abort', () => reject(new Error('aborted'))),
+        );
       }
       const c = new FakeConnection(server);
       c.peer = 'CN=mainstation, O=NEEQ';

@@ -30,8 +30,21 @@ function prng(seed: number): () => number {
 
 function order(lsh: string, bz = ''): OrderBody {
   return {
-    JYDY: '729900', WTRQ: '20260302', WTSJ: '093000', LSH: lsh, GDDM: '0123456789', ZQDM: '430047',
-    YWLB: '0B', WTJG: 10.5, WTSL: 1000, DFXW: '', DFGD: '', YDH: '', CDLSH: '', BZ: bz, recNo: 1,
+    JYDY: '729900',
+    WTRQ: '20260302',
+    WTSJ: '093000',
+    LSH: lsh,
+    GDDM: '0123456789',
+    ZQDM: '430047',
+    YWLB: '0B',
+    WTJG: 10.5,
+    WTSL: 1000,
+    DFXW: '',
+    DFGD: '',
+    YDH: '',
+    CDLSH: '',
+    BZ: bz,
+    recNo: 1,
   };
 }
 
@@ -69,7 +82,12 @@ function decodeInChunks(bytes: Buffer, cuts: number[]): Frame[] {
   return out;
 }
 
-const plain = (f: Frame): object => ({ type: f.type, seq: f.seq, flags: f.flags, body: Buffer.from(f.body).toString('hex') });
+const plain = (f: Frame): object => ({
+  type: f.type,
+  seq: f.seq,
+  flags: f.flags,
+  body: Buffer.from(f.body).toString('hex'),
+});
 
 describe('frame codec', () => {
   it('lays out the 16-byte header as documented', () => {
@@ -94,7 +112,9 @@ describe('frame codec', () => {
     const rnd = prng(20260302);
     for (let round = 0; round < 300; round++) {
       const n = 1 + Math.floor(rnd() * 12);
-      const cuts = Array.from({ length: n }, () => Math.floor(rnd() * (bytes.length + 1))).sort((a, b) => a - b);
+      const cuts = Array.from({ length: n }, () => Math.floor(rnd() * (bytes.length + 1))).sort(
+        (a, b) => a - b,
+      );
       expect(decodeInChunks(bytes, cuts).map(plain)).toEqual(frames.map(plain));
     }
   });
@@ -125,13 +145,20 @@ describe('frame codec', () => {
     long.writeUInt32BE(MAX_BODY + 1, 4);
     long.writeUInt16BE([...long.subarray(0, 14)].reduce((a, b) => a + b, 0) & 0xffff, 14);
     expect(() => new FrameDecoder().push(long)).toThrow(FrameError);
-    expect(() => encodeFrame({ type: 1, seq: 1, flags: 0, body: Buffer.alloc(MAX_BODY + 1) })).toThrow(FrameError);
+    expect(() => encodeFrame({ type: 1, seq: 1, flags: 0, body: Buffer.alloc(MAX_BODY + 1) })).toThrow(
+      FrameError,
+    );
     const err = new FrameError('x');
     expect(err.code).toBe('NQ390');
   });
 
   it('refuses an unknown type and a body that is not a JSON object', () => {
-    const frame = (type: number, body: string): Frame => ({ type, seq: 1, flags: 0, body: Buffer.from(body) });
+    const frame = (type: number, body: string): Frame => ({
+      type,
+      seq: 1,
+      flags: 0,
+      body: Buffer.from(body),
+    });
     expect(() => decodeMessage(frame(0x7f, '{}'))).toThrow(/unknown message type/);
     expect(() => decodeMessage(frame(MessageType.Notice, '{'))).toThrow(/not JSON/);
     expect(() => decodeMessage(frame(MessageType.Notice, '[1]'))).toThrow(/not an object/);
@@ -148,9 +175,16 @@ describe('frame codec', () => {
   });
 
   it('encodes a batch of orders byte for byte like one encodeMessage per order', () => {
-    const orders = Array.from({ length: 50 }, (_, i) => ({ body: order(String(i), i % 3 === 0 ? '中文备注' : ''), possDup: i % 4 === 0 }));
+    const orders = Array.from({ length: 50 }, (_, i) => ({
+      body: order(String(i), i % 3 === 0 ? '中文备注' : ''),
+      possDup: i % 4 === 0,
+    }));
     const batch = encodeOrders(orders, 7);
-    const oneByOne = Buffer.concat(orders.map((o, i) => encodeMessage({ type: MessageType.Order, body: o.body, possDup: o.possDup }, 7 + i)));
+    const oneByOne = Buffer.concat(
+      orders.map((o, i) =>
+        encodeMessage({ type: MessageType.Order, body: o.body, possDup: o.possDup }, 7 + i),
+      ),
+    );
     expect(batch.equals(oneByOne)).toBe(true);
     expect(encodeOrders([], 1).length).toBe(0);
   });

@@ -9,7 +9,12 @@ import {
   type KeepaliveTimes,
 } from '../../../appliance/src/link/index.js';
 
-const S: KeepaliveSettings = { heartbeatMs: 10_000, silenceMs: 20_000, sendBlockWarnMs: 15_000, sendBlockRepeatMs: 5_000 };
+const S: KeepaliveSettings = {
+  heartbeatMs: 10_000,
+  silenceMs: 20_000,
+  sendBlockWarnMs: 15_000,
+  sendBlockRepeatMs: 5_000,
+};
 
 describe('keepalive rules', () => {
   it('a heartbeat is due after heartbeatMs of outgoing silence', () => {
@@ -18,7 +23,12 @@ describe('keepalive rules', () => {
   });
 
   it('the peer is silent after silenceMs of incoming silence, whatever we sent', () => {
-    const t: KeepaliveTimes = { lastSentAt: 19_999, lastReceivedAt: 0, blockedSince: null, lastBlockWarnAt: null };
+    const t: KeepaliveTimes = {
+      lastSentAt: 19_999,
+      lastReceivedAt: 0,
+      blockedSince: null,
+      lastBlockWarnAt: null,
+    };
     expect(peerSilent(19_999, t.lastReceivedAt, S.silenceMs)).toBe(false);
     expect(peerSilent(20_000, t.lastReceivedAt, S.silenceMs)).toBe(true);
     // Sending keeps pushing the heartbeat deadline, never the silence deadline.
@@ -30,14 +40,24 @@ describe('keepalive rules', () => {
     const t: KeepaliveTimes = { lastSentAt: 0, lastReceivedAt: 0, blockedSince: null, lastBlockWarnAt: null };
     expect(nextDeadline(t, S)).toBe(10_000);
     expect(nextDeadline({ ...t, lastSentAt: 50_000, lastReceivedAt: 3_000 }, S)).toBe(23_000);
-    expect(nextDeadline({ ...t, lastSentAt: 50_000, lastReceivedAt: 50_000, blockedSince: 1_000 }, S)).toBe(16_001);
+    expect(nextDeadline({ ...t, lastSentAt: 50_000, lastReceivedAt: 50_000, blockedSince: 1_000 }, S)).toBe(
+      16_001,
+    );
     expect(
-      nextDeadline({ ...t, lastSentAt: 50_000, lastReceivedAt: 50_000, blockedSince: 1_000, lastBlockWarnAt: 16_001 }, S),
+      nextDeadline(
+        { ...t, lastSentAt: 50_000, lastReceivedAt: 50_000, blockedSince: 1_000, lastBlockWarnAt: 16_001 },
+        S,
+      ),
     ).toBe(21_001);
   });
 
   it('warns about a blocked send path after MORE than sendBlockWarnMs, then every repeat interval', () => {
-    const t: KeepaliveTimes = { lastSentAt: 0, lastReceivedAt: 0, blockedSince: 1_000, lastBlockWarnAt: null };
+    const t: KeepaliveTimes = {
+      lastSentAt: 0,
+      lastReceivedAt: 0,
+      blockedSince: 1_000,
+      lastBlockWarnAt: null,
+    };
     expect(sendBlockedWarningDue(16_000, t, S)).toBe(false);
     expect(sendBlockedWarningDue(16_001, t, S)).toBe(true);
     const warned = { ...t, lastBlockWarnAt: 16_001 };

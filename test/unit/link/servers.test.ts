@@ -3,7 +3,12 @@ import { ServerList } from '../../../appliance/src/link/index.js';
 import { LINK, SERVERS } from './fake.js';
 
 function list(random = (): number => 0.999999) {
-  const clock = { t: 1_000_000, now(): number { return this.t; } };
+  const clock = {
+    t: 1_000_000,
+    now(): number {
+      return this.t;
+    },
+  };
   const servers = new ServerList({
     servers: SERVERS,
     backoffInitialMs: LINK.backoffInitialMs,

@@ -6,15 +6,40 @@ const tick = (ms = 0): Promise<void> => vi.advanceTimersByTimeAsync(ms).then(() 
 
 function order(lsh: string): OrderBody {
   return {
-    JYDY: '729900', WTRQ: '20260302', WTSJ: '093000', LSH: lsh, GDDM: '0123456789', ZQDM: '430047',
-    YWLB: '0B', WTJG: 10.5, WTSL: 1000, DFXW: '', DFGD: '', YDH: '', CDLSH: '', BZ: '', recNo: Number(lsh),
+    JYDY: '729900',
+    WTRQ: '20260302',
+    WTSJ: '093000',
+    LSH: lsh,
+    GDDM: '0123456789',
+    ZQDM: '430047',
+    YWLB: '0B',
+    WTJG: 10.5,
+    WTSL: 1000,
+    DFXW: '',
+    DFGD: '',
+    YDH: '',
+    CDLSH: '',
+    BZ: '',
+    recNo: Number(lsh),
   };
 }
 
 function ret(hbxh: number): ReturnBody {
   return {
-    HBXH: hbxh, JYDY: '729900', HBRQ: '20260302', HBSJ: '093001', LSH: String(hbxh), HBLB: '0', ZQDM: '430047',
-    GDDM: '0123456789', YWLB: '0B', CJBH: '', CJJG: 0, CJSL: 0, CWDM: '', CWXX: '',
+    HBXH: hbxh,
+    JYDY: '729900',
+    HBRQ: '20260302',
+    HBSJ: '093001',
+    LSH: String(hbxh),
+    HBLB: '0',
+    ZQDM: '430047',
+    GDDM: '0123456789',
+    YWLB: '0B',
+    CJBH: '',
+    CJJG: 0,
+    CJSL: 0,
+    CWDM: '',
+    CWXX: '',
   };
 }
 
@@ -49,10 +74,18 @@ describe('LinkClient', () => {
     expect(logon).toMatchObject({
       type: MessageType.Logon,
       seq: 1,
-      body: { station: 'W888888T', units: ['729900', '729901'], lastReturnSeq: 41, auth: 'file', tradingDate: '20260302' },
+      body: {
+        station: 'W888888T',
+        units: ['729900', '729901'],
+        lastReturnSeq: 41,
+        auth: 'file',
+        tradingDate: '20260302',
+      },
     });
     expect(h.logs.map((l) => l.code)).toEqual(['NQ301', 'NQ302', 'NQ310']);
-    expect(h.logs[0]!.text).toBe('正在以小站号: W888888T 连接通信服务器 server1 10.0.0.1:7043, 等待服务器响应');
+    expect(h.logs[0]!.text).toBe(
+      '正在以小站号: W888888T 连接通信服务器 server1 10.0.0.1:7043, 等待服务器响应',
+    );
     expect(h.logs[2]!.text).toBe('服务器证书: CN=mainstation, O=NEEQ');
 
     const ups: unknown[] = [];
@@ -70,7 +103,11 @@ describe('LinkClient', () => {
     h.client.reconnect('test');
     await tick();
     expect(h.conns).toHaveLength(2);
-    expect(h.conn().sent()[0]).toMatchObject({ type: MessageType.Logon, seq: 1, body: { lastReturnSeq: 57 } });
+    expect(h.conn().sent()[0]).toMatchObject({
+      type: MessageType.Logon,
+      seq: 1,
+      body: { lastReturnSeq: 57 },
+    });
   });
 
   it('sends a heartbeat after 10 s with nothing sent, and sending postpones it', async () => {
@@ -103,7 +140,9 @@ describe('LinkClient', () => {
     await tick(1_000);
     expect(h.client.state).toBe('backoff');
     expect(downs).toEqual([{ server: SERVERS[0], reason: expect.stringContaining('20000 ms') }]);
-    expect(h.logs.some((l) => l.code === 'NQ303' && l.text.startsWith('连接超时，系统将自动与服务器重新建立连接'))).toBe(true);
+    expect(
+      h.logs.some((l) => l.code === 'NQ303' && l.text.startsWith('连接超时，系统将自动与服务器重新建立连接')),
+    ).toBe(true);
     expect(h.conns[0]!.destroyed).toBe(true);
     await tick(1_000);
     expect(h.dialled).toEqual([0, 1]); // next server
@@ -155,7 +194,14 @@ describe('LinkClient', () => {
       await tick();
       h.conn().feed({
         type: MessageType.LogonAnswer,
-        body: { ok: false, code: 'E101', text: '小站软加密未授权', tradingDate: '20260302', marketState: '', serverTime: 0 },
+        body: {
+          ok: false,
+          code: 'E101',
+          text: '小站软加密未授权',
+          tradingDate: '20260302',
+          marketState: '',
+          serverTime: 0,
+        },
       });
       expect(h.client.state).toBe('backoff');
       const dialled = h.dialled.length;
@@ -166,7 +212,9 @@ describe('LinkClient', () => {
     }
     expect(refusals).toHaveLength(3);
     expect(h.dialled).toEqual([0, 0, 0, 0]);
-    expect(h.logs.some((l) => l.level === 'error' && l.code === 'E101' && l.text.includes('小站软加密未授权'))).toBe(true);
+    expect(
+      h.logs.some((l) => l.level === 'error' && l.code === 'E101' && l.text.includes('小站软加密未授权')),
+    ).toBe(true);
   });
 
   it('gives up an unanswered logon after connectTimeoutMs and tries the next server', async () => {
@@ -182,7 +230,8 @@ describe('LinkClient', () => {
 
   it('walks on to the next server when connecting fails, and logs the reason', async () => {
     h = harness({ random: () => 0 });
-    h.behaviour = (s) => (s.name === 'server1' ? Object.assign(new Error('connect ECONNREFUSED'), { code: 'NQ391' }) : 'ok');
+    h.behaviour = (s) =>
+      s.name === 'server1' ? Object.assign(new Error('connect ECONNREFUSED'), { code: 'NQ391' }) : 'ok';
     h.client.start();
     await tick();
     await tick();
@@ -213,7 +262,10 @@ describe('LinkClient', () => {
     h.conn().logonOk();
     expect(h.client.writable).toBe(true);
     const writes = h.conn().written.length;
-    const batch = Array.from({ length: 500 }, (_, i) => ({ body: order(String(i + 1)), possDup: i % 2 === 0 }));
+    const batch = Array.from({ length: 500 }, (_, i) => ({
+      body: order(String(i + 1)),
+      possDup: i % 2 === 0,
+    }));
     expect(h.client.sendOrders(batch)).toBe(true);
     expect(h.conn().written).toHaveLength(writes + 1);
     const orders = h.conn().sentOf(MessageType.Order);
@@ -222,7 +274,11 @@ describe('LinkClient', () => {
     expect(orders[0]).toMatchObject({ possDup: true, body: order('1') });
     expect(orders[1]).toMatchObject({ possDup: false, body: order('2') });
     expect(h.client.ackReturn(7)).toBe(true);
-    expect(h.conn().sent().at(-1)).toMatchObject({ type: MessageType.ReturnAck, seq: 502, body: { HBXH: 7 } });
+    expect(h.conn().sent().at(-1)).toMatchObject({
+      type: MessageType.ReturnAck,
+      seq: 502,
+      body: { HBXH: 7 },
+    });
     h.client.reconnect('test');
     expect(h.client.sendOrders(batch)).toBe(false);
     expect(h.client.ackReturn(8)).toBe(false);
@@ -245,11 +301,17 @@ describe('LinkClient', () => {
     expect(batches).toEqual([[1, 2, 3]]);
     expect(answers).toEqual([['1:taken', '2:duplicate']]);
     // A frame split over two chunks is delivered with the chunk that completes it.
-    const bytes = c.encode({ type: MessageType.Return, body: ret(4) }, { type: MessageType.Return, body: ret(5) });
+    const bytes = c.encode(
+      { type: MessageType.Return, body: ret(4) },
+      { type: MessageType.Return, body: ret(5) },
+    );
     c.feedRaw(bytes.subarray(0, 30));
     expect(batches).toHaveLength(1);
     c.feedRaw(bytes.subarray(30));
-    expect(batches).toEqual([[1, 2, 3], [4, 5]]);
+    expect(batches).toEqual([
+      [1, 2, 3],
+      [4, 5],
+    ]);
   });
 
   it('drops the link on a gap or repeat in the incoming sequence, after delivering what came before', async () => {
@@ -324,7 +386,9 @@ describe('LinkClient', () => {
       throw new Error('disk full');
     });
     h.conn().feed({ type: MessageType.Return, body: ret(1) });
-    expect(h.logs.some((l) => l.level === 'error' && l.code === 'NQ397' && l.text.includes('disk full'))).toBe(true);
+    expect(
+      h.logs.some((l) => l.level === 'error' && l.code === 'NQ397' && l.text.includes('disk full')),
+    ).toBe(true);
     expect(h.client.state).toBe('backoff');
   });
 
@@ -347,7 +411,10 @@ describe('LinkClient', () => {
     h.client.start();
     await tick();
     const text = '交易单元729901不属于本小站，请检查配置文件';
-    h.conn().feed({ type: MessageType.Notice, body: { text } }, { type: MessageType.Quit, body: { reason: text } });
+    h.conn().feed(
+      { type: MessageType.Notice, body: { text } },
+      { type: MessageType.Quit, body: { reason: text } },
+    );
     expect(h.logs.map((l) => l.code)).toEqual(expect.arrayContaining(['NQ307', 'NQ304']));
     expect(h.logs.some((l) => l.code === 'NQ393')).toBe(false);
     expect(quits).toEqual([text]);
@@ -358,12 +425,16 @@ describe('LinkClient', () => {
     h = await upHarness();
     const first = h.conn();
     h.client.reconnect('operator test');
-    expect(first.sentOf(MessageType.Quit)).toEqual([expect.objectContaining({ body: { reason: 'operator test' } })]);
+    expect(first.sentOf(MessageType.Quit)).toEqual([
+      expect.objectContaining({ body: { reason: 'operator test' } }),
+    ]);
     await tick();
     h.conn().logonOk();
     const second = h.conn();
     await h.client.stop();
-    expect(second.sentOf(MessageType.Quit)).toEqual([expect.objectContaining({ body: { reason: 'stopped' } })]);
+    expect(second.sentOf(MessageType.Quit)).toEqual([
+      expect.objectContaining({ body: { reason: 'stopped' } }),
+    ]);
     expect(second.ended && second.destroyed).toBe(true);
   });
 
