@@ -1,3 +1,4 @@
+import { order } from './fixtures.js';
 import { describe, expect, it } from 'vitest';
 import {
   decodeMessage,
@@ -13,7 +14,6 @@ import {
   writeHeader,
   type Frame,
   type Message,
-  type OrderBody,
 } from '../../../appliance/src/link/index.js';
 
 /** Deterministic PRNG (mulberry32) so a failing split is reproducible. */
@@ -25,26 +25,6 @@ function prng(seed: number): () => number {
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function order(lsh: string, bz = ''): OrderBody {
-  return {
-    JYDY: '729900',
-    WTRQ: '20260302',
-    WTSJ: '093000',
-    LSH: lsh,
-    GDDM: '0123456789',
-    ZQDM: '430047',
-    YWLB: '0B',
-    WTJG: 10.5,
-    WTSL: 1000,
-    DFXW: '',
-    DFGD: '',
-    YDH: '',
-    CDLSH: '',
-    BZ: bz,
-    recNo: 1,
   };
 }
 
