@@ -19,11 +19,11 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-const YEAR_2026 = {
-  year: 2026,
-  source: 'test fixture (not the real 2026 schedule)',
-  closures: [{ from: '2026-01-01', to: '2026-01-02', name: '元旦' }],
-  adjustedWorkingWeekends: ['2026-01-04'],
+const YEAR_2027 = {
+  year: 2027,
+  source: 'test fixture (not the real 2027 schedule)',
+  closures: [{ from: '2027-01-01', to: '2027-01-01', name: '元旦' }],
+  adjustedWorkingWeekends: ['2027-01-03'],
 };
 
 describe('dates', () => {
@@ -35,16 +35,23 @@ describe('dates', () => {
   });
 });
 
-describe('shipped data (2024, 2025)', () => {
+describe('shipped data (2024, 2025, 2026)', () => {
   const cal = loadTradingCalendar();
 
   it('ships exactly the years stated with confidence', () => {
-    expect(cal.knownYears()).toEqual([2024, 2025]);
+    expect(cal.knownYears()).toEqual([2024, 2025, 2026]);
   });
 
   it('has the published number of trading days per year (242 in 2024, 243 in 2025)', () => {
     expect(cal.countTradingDays('2024-01-01', '2024-12-31')).toBe(242);
     expect(cal.countTradingDays('2025-01-01', '2025-12-31')).toBe(243);
+  });
+
+  it('2026: 261 weekdays less the 19 weekday closures of the exchanges\' notice is 242', () => {
+    expect(cal.countTradingDays('2026-01-01', '2026-12-31')).toBe(242);
+    // 春节: Fri 13 Feb trades, Sat 14 adjusted working day, 15-23 closed, Tue 24 trades.
+    expect(cal.tradingDaysBetween('2026-02-13', '2026-02-24')).toEqual(['2026-02-13', '2026-02-24']);
+    expect(cal.describeDay('2026-02-28').kind).toBe('adjusted-working-weekend');
   });
 
   it('counts across a weekend: Fri 2025-03-07 to Mon 2025-03-10 is 2 trading days', () => {
@@ -87,7 +94,7 @@ describe('shipped data (2024, 2025)', () => {
   });
 
   it('refuses a year without data instead of guessing', () => {
-    expect(() => cal.countTradingDays('2025-12-29', '2026-01-05')).toThrow(CalendarYearUnknownError);
+    expect(() => cal.countTradingDays('2026-12-28', '2027-01-05')).toThrow(CalendarYearUnknownError);
     expect(() => cal.isTradingDay('2023-06-01')).toThrow(/没有 2023 年的休市数据/);
   });
 
@@ -99,12 +106,12 @@ describe('shipped data (2024, 2025)', () => {
 
 describe('operator files', () => {
   it('adds a year from the operator directory', () => {
-    writeFileSync(join(dir, '2026.json'), JSON.stringify(YEAR_2026));
+    writeFileSync(join(dir, '2027.json'), JSON.stringify(YEAR_2027));
     const cal = loadTradingCalendar({ operatorDir: dir });
-    expect(cal.knownYears()).toEqual([2024, 2025, 2026]);
-    // Wed 2025-12-31 trades; Thu-Fri Jan 1-2 closed; Sun Jan 4 adjusted (no trading); Mon 5 trades.
-    expect(cal.countTradingDays('2025-12-31', '2026-01-05')).toBe(2);
-    expect(cal.yearData(2026)?.origin).toBe('operator');
+    expect(cal.knownYears()).toEqual([2024, 2025, 2026, 2027]);
+    // Thu 2026-12-31 trades; Fri Jan 1 closed; Sun Jan 3 adjusted (no trading); Mon 4 trades.
+    expect(cal.countTradingDays('2026-12-31', '2027-01-04')).toBe(2);
+    expect(cal.yearData(2027)?.origin).toBe('operator');
   });
 
   it('replaces a shipped year when the operator supplies it', () => {
@@ -122,25 +129,25 @@ describe('operator files', () => {
   });
 
   it('a missing operator directory means no operator files', () => {
-    expect(loadTradingCalendar({ operatorDir: join(dir, 'nope') }).knownYears()).toEqual([2024, 2025]);
+    expect(loadTradingCalendar({ operatorDir: join(dir, 'nope') }).knownYears()).toEqual([2024, 2025, 2026]);
   });
 
   it.each([
     ['not JSON', '{', /not JSON/],
-    ['year mismatch', JSON.stringify({ ...YEAR_2026, year: 2027 }), /file name says 2026/],
-    ['no source', JSON.stringify({ ...YEAR_2026, source: '' }), /source/],
+    ['year mismatch', JSON.stringify({ ...YEAR_2027, year: 2028 }), /file name says 2027/],
+    ['no source', JSON.stringify({ ...YEAR_2027, source: '' }), /source/],
     [
       'date outside year',
-      JSON.stringify({ ...YEAR_2026, closures: [{ from: '2025-12-31', to: '2025-12-31', name: 'x' }] }),
-      /not in 2026/,
+      JSON.stringify({ ...YEAR_2027, closures: [{ from: '2026-12-31', to: '2026-12-31', name: 'x' }] }),
+      /not in 2027/,
     ],
     [
       'working day not a weekend',
-      JSON.stringify({ ...YEAR_2026, adjustedWorkingWeekends: ['2026-01-05'] }),
+      JSON.stringify({ ...YEAR_2027, adjustedWorkingWeekends: ['2027-01-04'] }),
       /not a Saturday or Sunday/,
     ],
   ])('refuses a bad file: %s', (_name, text, message) => {
-    writeFileSync(join(dir, '2026.json'), text);
+    writeFileSync(join(dir, '2027.json'), text);
     expect(() => loadTradingCalendar({ operatorDir: dir })).toThrow(CalendarDataError);
     expect(() => loadTradingCalendar({ operatorDir: dir })).toThrow(message);
   });
@@ -173,14 +180,15 @@ describe('nqgw calendar count', () => {
   });
 
   it('exits 3 for a year without data, 2 for a bad date', () => {
-    const unknown = run({ from: '2026-01-05', to: '2026-01-09' });
+    const unknown = run({ from: '2027-01-04', to: '2027-01-08' });
     expect(unknown.code).toBe(3);
     expect(unknown.err[0]).toMatch(/^\[NQ151\]/);
     expect(run({ from: '2025-13-01', to: '2025-12-31' }).code).toBe(2);
   });
 
   it('uses --calendar-dir for other years', () => {
-    writeFileSync(join(dir, '2026.json'), JSON.stringify(YEAR_2026));
-    expect(run({ from: '2026-01-01', to: '2026-01-09', calendarDir: dir }).out).toEqual(['5']);
+    writeFileSync(join(dir, '2027.json'), JSON.stringify(YEAR_2027));
+    // Fri 1 Jan closed; Mon 4 to Fri 8 trade.
+    expect(run({ from: '2027-01-01', to: '2027-01-08', calendarDir: dir }).out).toEqual(['5']);
   });
 });

@@ -92,8 +92,8 @@ describe('apply', () => {
   });
 
   it('refuses (does not guess) when the window reaches a year without calendar data', () => {
-    clock.at('2025-12-29');
-    expect(() => soft.apply({ ...APPLY, start: '2025-12-29', end: '2026-01-06' })).toThrow(
+    clock.at('2026-12-28');
+    expect(() => soft.apply({ ...APPLY, start: '2026-12-28', end: '2027-01-06' })).toThrow(
       CalendarYearUnknownError,
     );
   });
