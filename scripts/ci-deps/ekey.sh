@@ -10,6 +10,8 @@ command -v pkcs11-tool >/dev/null 2>&1 || missing+=(opensc)
 if ! ls /usr/lib/*-linux-gnu/engines-3/pkcs11.so >/dev/null 2>&1; then
   missing+=(libengine-pkcs11-openssl)
 fi
+# The usb package's prebuilt binary (USB attach/detach hints for the EKey watcher) links libudev.
+ls /usr/lib/*-linux-gnu/libudev.so.1 >/dev/null 2>&1 || missing+=(libudev1)
 if [ "${#missing[@]}" -eq 0 ]; then
   exit 0
 fi

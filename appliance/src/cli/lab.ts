@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
-import { initLab } from '../lab/index.js';
+import { initLab, LAB_EKEY_KINDS, type LabEkeyKind } from '../lab/index.js';
+import { AppError } from '../shared/index.js';
 import { EXIT, printError } from './output.js';
 
 interface S3Options {
   s3Endpoint?: string;
   s3Bucket: string;
+  ekey?: string;
 }
 
 export function registerLabCommands(program: Command): void {
@@ -18,12 +20,28 @@ export function registerLabCommands(program: Command): void {
     .option('--units <list>', 'trading units, comma-separated', '729900,729901')
     .option('--s3-endpoint <url>', 'object storage for log shipping ([logs] endpoint)')
     .option('--s3-bucket <name>', 'bucket for log shipping ([logs] bucket)', 'nqgw-logs')
+    .option('--ekey <kind>', 'the station key on a token, tw.ini in [tls] mode = ekey (kind: softhsm)')
     .action(async (dir: string, opts: { station: string; units: string } & S3Options) => {
       try {
         const units = opts.units.split(',').map((u) => u.trim());
         const s3 = opts.s3Endpoint ? { s3: { endpoint: opts.s3Endpoint, bucket: opts.s3Bucket } } : {};
-        const described = await initLab(dir, { station: opts.station, units, ...s3 });
+        if (opts.ekey !== undefined && !(LAB_EKEY_KINDS as readonly string[]).includes(opts.ekey)) {
+          throw new AppError(
+            'NQ902',
+            `--ekey ${opts.ekey}: unknown kind`,
+            `Use --ekey ${LAB_EKEY_KINDS.join(' | ')}.`,
+          );
+        }
+        const ekey = opts.ekey !== undefined ? { ekey: opts.ekey as LabEkeyKind } : {};
+        const described = await initLab(dir, { station: opts.station, units, ...s3, ...ekey });
         process.stdout.write(`lab written to ${described.dir}\n`);
+        if (described.ekey) {
+          // Where the PIN is, never the PIN itself.
+          process.stdout.write(
+            `  EKey:      SoftHSM2 token '${described.ekey.tokenLabel}', key id ${described.ekey.keyId}, PIN in ${described.ekey.pinFile}\n`,
+          );
+          process.stdout.write(`  check:     nqgw ekey status --config ${described.twIni}\n`);
+        }
         process.stdout.write(`  simulator: nqgw sim --config ${described.simIni}\n`);
         process.stdout.write(`  gateway:   nqgw run --config ${described.twIni}\n`);
         process.stdout.write(`  orders:    nqgw feed --config ${described.twIni} --count 100\n`);

@@ -17,6 +17,7 @@ import { EkeyConfigError } from './pkcs11-errors.js';
  *   pin_file = /etc/nqgw/ekey.pin             ; 0600; or:
  *   pin_credential = ekey-pin                 ; systemd credential name
  *   engine_dir = /usr/lib/x86_64-linux-gnu/engines-3  ; where OpenSSL's pkcs11 engine (pkcs11.so) is
+ *   module_env = SOFTHSM2_CONF=/lab/softhsm/softhsm2.conf  ; environment the module reads (KEY=VALUE, …)
  */
 export interface EkeySettings {
   module: string;
@@ -26,6 +27,65 @@ export interface EkeySettings {
   keyLabel?: string;
   pinFile: string;
   engineDir: string;
+  /**
+   * Environment variables the module reads when it initializes (SoftHSM2: SOFTHSM2_CONF; some
+   * vendor drivers: their log or config path). Optional so hand-built settings stay valid.
+   */
+  moduleEnv?: Record<string, string>;
+}
+
+const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
+/**
+ * Set by prepareEngine() from `module` and `engine_dir`: letting module_env set them too would
+ * give two sources for one value, and the engine would silently follow whichever ran last.
+ */
+const ENGINE_OWNED = ['OPENSSL_ENGINES', 'PKCS11_MODULE_PATH'];
+
+/**
+ * `[ekey] module_env`: KEY=VALUE pairs separated by commas and/or whitespace. Values therefore
+ * cannot hold commas or spaces (paths with them: use a symlink). Each bad entry is a config
+ * error naming it, as for the other [ekey] keys.
+ */
+export function parseModuleEnv(text: string | undefined): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const entry of (text ?? '').split(/[\s,]+/).filter((e) => e !== '')) {
+    const eq = entry.indexOf('=');
+    const name = eq < 0 ? entry : entry.slice(0, eq);
+    const value = eq < 0 ? '' : entry.slice(eq + 1);
+    if (eq < 0 || value === '') {
+      throw new EkeyConfigError(
+        `[ekey] module_env: '${entry}' is not KEY=VALUE`,
+        'Write module_env = NAME=value[, NAME=value] (e.g. SOFTHSM2_CONF=/etc/softhsm/softhsm2.conf).',
+      );
+    }
+    if (!ENV_NAME.test(name)) {
+      throw new EkeyConfigError(
+        `[ekey] module_env: '${name}' is not an environment variable name`,
+        'Names are upper case letters, digits and _, not starting with a digit.',
+      );
+    }
+    if (ENGINE_OWNED.includes(name)) {
+      throw new EkeyConfigError(
+        `[ekey] module_env: ${name} is set from [ekey] module / engine_dir`,
+        `Delete ${name} from module_env; set [ekey] module or engine_dir instead.`,
+      );
+    }
+    if (Object.prototype.hasOwnProperty.call(env, name)) {
+      throw new EkeyConfigError(`[ekey] module_env: ${name} is given twice`);
+    }
+    env[name] = value;
+  }
+  return env;
+}
+
+/**
+ * Put `[ekey] module_env` into process.env. Must run before the module's C_Initialize (it reads
+ * its environment then, e.g. SoftHSM2 its SOFTHSM2_CONF) and is inherited by child processes
+ * (pkcs11-tool, a restarted gateway), so the operator's shell needs nothing set. The configured
+ * value wins over an inherited one: tw.ini is the one place that says which store to use.
+ */
+export function applyModuleEnv(settings: Pick<EkeySettings, 'moduleEnv'>): void {
+  for (const [name, value] of Object.entries(settings.moduleEnv ?? {})) process.env[name] = value;
 }
 
 export const DEFAULT_ENGINE_DIRS = [
@@ -93,6 +153,7 @@ export function ekeySettingsFromConfig(config: TwConfig, env: NodeJS.ProcessEnv 
     get('engine_dir') ??
     DEFAULT_ENGINE_DIRS.find((d) => existsSync(join(d, 'pkcs11.so'))) ??
     DEFAULT_ENGINE_DIRS[0]!;
+  const moduleEnv = parseModuleEnv(get('module_env'));
   return {
     module: path(module),
     ...(tokenLabel !== undefined ? { tokenLabel } : {}),
@@ -101,5 +162,6 @@ export function ekeySettingsFromConfig(config: TwConfig, env: NodeJS.ProcessEnv 
     ...(keyLabel !== undefined ? { keyLabel } : {}),
     pinFile,
     engineDir: path(engineDir),
+    moduleEnv,
   };
 }

@@ -43,7 +43,13 @@ export {
   type StationCertificate,
   type CertificateExpectations,
 } from './certcheck.js';
-export { ekeySettingsFromConfig, DEFAULT_ENGINE_DIRS, type EkeySettings } from './ekey-settings.js';
+export {
+  ekeySettingsFromConfig,
+  applyModuleEnv,
+  parseModuleEnv,
+  DEFAULT_ENGINE_DIRS,
+  type EkeySettings,
+} from './ekey-settings.js';
 export {
   CKR,
   ckrName,
@@ -66,3 +72,5 @@ export {
   type UsbEventSource,
   type UsbEventDevice,
 } from './watcher.js';
+export { openUsbEventSource, importUsbPackage, type UsbEventSourceResult } from './usb-events.js';
+export { helperTlsConnector, helperScriptPath } from './tls-helper.js';

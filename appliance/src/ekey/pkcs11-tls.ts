@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { TlsCredentials, TlsSecureOptions } from '../link/index.js';
 import { type Clock, systemClock } from '../shared/index.js';
 import { checkStationCertificate } from './certcheck.js';
-import type { EkeySettings } from './ekey-settings.js';
+import { applyModuleEnv, type EkeySettings } from './ekey-settings.js';
 import { EkeyConfigError, EkeyDeviceError, EkeyPinError, CKR } from './pkcs11-errors.js';
 import { Pkcs11Module, describeKey } from './token.js';
 
@@ -37,6 +37,7 @@ export class Pkcs11TlsCredentials implements TlsCredentials {
     private readonly clock: Clock = systemClock,
     module?: Pkcs11Module,
   ) {
+    applyModuleEnv(settings); // before the module initializes: it reads e.g. SOFTHSM2_CONF then
     this.module = module ?? new Pkcs11Module(settings.module);
   }
 

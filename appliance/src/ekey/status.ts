@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { TwConfig } from '../config/index.js';
 import { AppError, type Clock, systemClock } from '../shared/index.js';
 import { checkStationCertificate } from './certcheck.js';
-import { ekeySettingsFromConfig } from './ekey-settings.js';
+import { applyModuleEnv, ekeySettingsFromConfig } from './ekey-settings.js';
 import { Pkcs11Module, type TokenDescription } from './token.js';
 import { listEkeyUsbDevices, type UsbDevice } from './usb.js';
 
@@ -67,6 +67,8 @@ export function ekeyStatus(
     return status;
   }
   status.module = settings.module;
+  // The module reads its environment (SoftHSM2: SOFTHSM2_CONF) at C_Initialize, below.
+  applyModuleEnv(settings);
   const module = deps.module ?? new Pkcs11Module(settings.module);
   try {
     status.tokens = module.tokens();

@@ -3,7 +3,8 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { TwConfig } from '../config/index.js';
 import { LinkClient, type TlsCredentials } from '../link/index.js';
-import { credentialsFor } from './credentials.js';
+import type { UsbEventSource } from '../ekey/index.js';
+import { StationIdentity } from './identity.js';
 import { DbfReplacedError, OrderFileReader, ReturnFileWriter } from '../dbf/index.js';
 import { AppError, cstClock, cstDate, formatMessage, systemClock, type Clock } from '../shared/index.js';
 import { AnswerMatcher, FileJournal, orderKey } from './journal.js';
@@ -23,6 +24,8 @@ const POLL_MS = 2;
 export interface GatewayDeps {
   clock?: Clock;
   credentials?: TlsCredentials;
+  /** USB attach/detach events (the `usb` package), hints for the EKey's hot-plug guard. */
+  usb?: UsbEventSource;
   /** Echo operator lines to stdout (the CLI does; tests don't). */
   stdout?: boolean;
 }
@@ -44,6 +47,7 @@ export class Gateway extends EventEmitter {
   private link: LinkClient | null = null;
   private options: OptionEffects | null = null;
   private clockGuard: ClockGuard | null = null;
+  private identity: StationIdentity | null = null;
   private readonly holds = new Set<string>();
   private pumpTimer: NodeJS.Timeout | null = null;
   private statusTimer: NodeJS.Timeout | null = null;
@@ -85,7 +89,7 @@ export class Gateway extends EventEmitter {
     log.info(formatMessage('NQ204_ORDERS_PATH', { text: config.files.orders }), 'NQ204');
     log.info(formatMessage('NQ205_RETURNS_PATH', { text: config.files.returns }), 'NQ205');
     this.lock.acquire();
-    let credentials: TlsCredentials;
+    let identity: StationIdentity;
     try {
       this.writer = await openReturnFile(config, today, log);
       // The return file's own scan at open gives the screen's counters: no second read of it.
@@ -123,14 +127,21 @@ export class Gateway extends EventEmitter {
       }
       // Inside the try: bad [clock] or [ekey] settings release the files and the lock like any other.
       this.clockGuard = ClockGuard.fromConfig(config, log, (reason, on) => this.hold(reason, on));
-      credentials = this.deps.credentials ?? credentialsFor(config, this.clock);
+      identity = new StationIdentity(config, log, this.clock, {
+        ...(this.deps.credentials ? { credentials: this.deps.credentials } : {}),
+        ...(this.deps.usb ? { usb: this.deps.usb } : {}),
+      });
     } catch (err) {
       await this.closeFiles();
       this.lock.release();
       throw err;
     }
     this.clockGuard?.start();
-    this.startLink(credentials);
+    this.identity = identity;
+    const link = this.makeLink(identity);
+    // An absent EKey holds the link before its first attempt (no NQ122 walk over the servers).
+    await identity.start();
+    link.start();
     this.options = new OptionEffects(
       config.options,
       this.clock,
@@ -143,8 +154,10 @@ export class Gateway extends EventEmitter {
     this.schedulePump(0);
   }
 
-  private startLink(credentials: TlsCredentials): void {
+  private makeLink(identity: StationIdentity): LinkClient {
     const { config } = this;
+    const hold = { hold: (r: string) => this.link?.hold(r), release: (r: string) => this.link?.release(r) };
+    const connect = identity.connector(hold);
     const link = new LinkClient({
       station: config.station.id,
       units: config.station.units,
@@ -152,7 +165,8 @@ export class Gateway extends EventEmitter {
       servers: config.servers,
       link: config.link,
       serverName: config.tls.serverName,
-      credentials,
+      credentials: identity.credentials,
+      ...(connect ? { connect } : {}),
       clock: this.clock,
       lastReturnSeq: () => this.sink?.lastSeq ?? 0,
       tradingDate: () => cstDate(this.clock.now()),
@@ -170,6 +184,7 @@ export class Gateway extends EventEmitter {
     });
     link.on('up', () => {
       this.heartbeatsSinceLogon = 0;
+      this.identity?.onLogon();
       void this.onLinkUp();
     });
     link.on('heartbeat', () => {
@@ -187,7 +202,7 @@ export class Gateway extends EventEmitter {
     link.on('market', (state: string) => {
       this.marketState = state;
     });
-    link.start();
+    return link;
   }
 
   private async onLinkUp(): Promise<void> {
@@ -300,6 +315,7 @@ export class Gateway extends EventEmitter {
       lastHeartbeatAt: this.lastHeartbeatAt === null ? null : new Date(this.lastHeartbeatAt).toISOString(),
       holds: [...this.holds],
       clock: this.clockGuard ? { state: this.clockGuard.state, offsetMs: this.clockGuard.offsetMs } : null,
+      ...(this.identity?.view() ?? { ekey: null, soft: null }),
       startedAt: new Date(this.startedAt).toISOString(),
       updatedAt: new Date(now).toISOString(),
       log: this.log.recent().slice(-50),
@@ -327,6 +343,7 @@ export class Gateway extends EventEmitter {
     if (this.statusTimer) clearInterval(this.statusTimer);
     this.options?.stop();
     await this.clockGuard?.stop();
+    await this.identity?.stop();
     while (this.pumping) await new Promise((r) => setTimeout(r, 5));
     await this.link?.stop();
     await this.sink?.idle();

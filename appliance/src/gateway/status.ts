@@ -31,6 +31,10 @@ export interface GatewayStatus {
   holds: string[];
   /** The NTP drift watchdog's view, when tw.ini has a [clock] section. */
   clock: { state: string; offsetMs: number | null } | null;
+  /** The EKey's slot and failure count (`[tls] mode = ekey`), else null. */
+  ekey: { present: boolean | null; failures: number } | null;
+  /** The soft-encryption window as of the last soft logon (`[tls] mode = soft`), else null. */
+  soft: { window: string; day: number; of: number; remaining: number; alarm: string | null } | null;
   startedAt: string;
   updatedAt: string;
   log: OperatorLine[];

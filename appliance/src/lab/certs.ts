@@ -20,6 +20,19 @@ export interface LabPki {
 
 export const LAB_SERVER_NAME = 'mainstation.lab';
 
+/**
+ * EC P-256 by default (small, fast). RSA 2048 for a lab in EKey mode: the EKey certificate check
+ * (node-forge, like the vendors' RSA EKeys) reads RSA keys only, so the CA that signs the station
+ * certificate and the station key on the token must be RSA there.
+ */
+export type LabKeyType = 'ec' | 'rsa';
+
+function keyArgs(type: LabKeyType): string[] {
+  return type === 'rsa'
+    ? ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048']
+    : ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256'];
+}
+
 function openssl(args: string[], cwd: string): void {
   try {
     execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -39,13 +52,14 @@ export function issueCertificate(
   ca: { cert: string; key: string },
   extensions: string,
   days = 825,
+  keyType: LabKeyType = 'ec',
 ): { cert: string; key: string } {
   const key = path.join(dir, `${name}.key`);
   const csr = path.join(dir, `${name}.csr`);
   const cert = path.join(dir, `${name}.crt`);
   const ext = path.join(dir, `${name}.ext`);
   writeFileSync(ext, extensions);
-  openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', key], dir);
+  openssl(['genpkey', ...keyArgs(keyType), '-out', key], dir);
   chmodSync(key, 0o600);
   openssl(['req', '-new', '-key', key, '-subj', subject, '-out', csr], dir);
   openssl(
@@ -56,11 +70,11 @@ export function issueCertificate(
   return { cert, key };
 }
 
-export function makeLabPki(dir: string, station: string): LabPki {
+export function makeLabPki(dir: string, station: string, keyType: LabKeyType = 'ec'): LabPki {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const caKey = path.join(dir, 'ca.key');
   const caCert = path.join(dir, 'ca.crt');
-  openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', caKey], dir);
+  openssl(['genpkey', ...keyArgs(keyType), '-out', caKey], dir);
   chmodSync(caKey, 0o600);
   openssl(
     ['req', '-x509', '-new', '-key', caKey, '-subj', '/C=CN/O=nqgw lab/CN=nqgw lab CA', '-days', '3650']
@@ -75,6 +89,8 @@ export function makeLabPki(dir: string, station: string): LabPki {
     `/C=CN/ST=Guangdong/L=Shenzhen/O=nqgw lab main station/CN=${LAB_SERVER_NAME}`,
     ca,
     `subjectAltName=DNS:${LAB_SERVER_NAME},IP:127.0.0.1\nextendedKeyUsage=serverAuth\n`,
+    825,
+    keyType,
   );
   const client = issueCertificate(
     dir,
@@ -82,6 +98,8 @@ export function makeLabPki(dir: string, station: string): LabPki {
     `/C=CN/O=nqgw lab broker/CN=${station}`,
     ca,
     'extendedKeyUsage=clientAuth\n',
+    825,
+    keyType,
   );
   return {
     dir,

@@ -1,9 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { createDbfFile, NQWT_LAYOUT } from '../dbf/index.js';
+import { AppError } from '../shared/index.js';
 import { LAB_SERVER_NAME, makeLabPki, type LabPki } from './certs.js';
+import {
+  checkEkeyLabDir,
+  findSofthsmParts,
+  LAB_EKEY_KINDS,
+  renderLabEkeySection,
+  setupSofthsmToken,
+  type LabEkey,
+  type LabEkeyKind,
+} from './softhsm.js';
 
 /**
  * `nqgw lab init DIR`: a complete loopback lab in one folder - PKI, tw.ini for the gateway,
@@ -24,6 +34,8 @@ export interface LabDescription {
   management: { host: string; port: number; url: string; tokenFile: string };
   pki: LabPki;
   serverName: string;
+  /** Present when the station key is on a token (`--ekey softhsm`); pki.stationKey is then gone. */
+  ekey?: LabEkey;
 }
 
 export interface LabOptions {
@@ -33,6 +45,8 @@ export interface LabOptions {
   ports?: { sim: number; admin: number; management: number };
   /** Object storage for the [logs] section (issue 6); without it shipping is off. */
   s3?: { endpoint: string; bucket: string };
+  /** The station's key on a SoftHSM2 token, tw.ini in `[tls] mode = ekey`. */
+  ekey?: LabEkeyKind;
 }
 
 async function freePort(): Promise<number> {
@@ -48,11 +62,39 @@ async function freePort(): Promise<number> {
 
 export async function initLab(dirArg: string, options: LabOptions = {}): Promise<LabDescription> {
   const dir = path.resolve(dirArg);
+  if (options.ekey === undefined) return writeLab(dir, options);
+  if (!(LAB_EKEY_KINDS as readonly string[]).includes(options.ekey)) {
+    throw new AppError(
+      'NQ902',
+      `lab init --ekey ${String(options.ekey)}: unknown kind`,
+      'Use --ekey softhsm.',
+    );
+  }
+  // All checks before the first write, and on a later failure the directory (new or empty, as
+  // checked) is emptied again: no half-made lab that looks usable.
+  checkEkeyLabDir(dir);
+  const parts = findSofthsmParts();
+  const existed = existsSync(dir);
+  try {
+    return await writeLab(dir, options, (lab) => setupSofthsmToken(dir, lab.station, lab.pki, parts));
+  } catch (err) {
+    if (!existed) rmSync(dir, { recursive: true, force: true });
+    else for (const f of readdirSync(dir)) rmSync(path.join(dir, f), { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function writeLab(
+  dir: string,
+  options: LabOptions,
+  onToken?: (lab: LabDescription) => LabEkey,
+): Promise<LabDescription> {
   const station = options.station ?? 'W888888T';
   const units = options.units ?? ['729900', '729901'];
   mkdirSync(dir, { recursive: true });
   const ports = options.ports ?? { sim: await freePort(), admin: await freePort(), management: await freePort() };
-  const pki = makeLabPki(path.join(dir, 'pki'), station);
+  // RSA when the key goes on a token: the EKey certificate check reads RSA keys only.
+  const pki = makeLabPki(path.join(dir, 'pki'), station, onToken ? 'rsa' : 'ec');
   const lab: LabDescription = {
     dir,
     station,
@@ -78,13 +120,15 @@ export async function initLab(dirArg: string, options: LabOptions = {}): Promise
     pki,
     serverName: LAB_SERVER_NAME,
   };
+  if (onToken) lab.ekey = onToken(lab);
   mkdirSync(lab.stateDir, { recursive: true, mode: 0o700 });
   mkdirSync(lab.simStateDir, { recursive: true, mode: 0o700 });
   if (!existsSync(lab.orders)) await createDbfFile(lab.orders, NQWT_LAYOUT);
   if (!existsSync(lab.management.tokenFile)) {
     writeFileSync(lab.management.tokenFile, `${randomBytes(24).toString('hex')}\n`, { mode: 0o600 });
   }
-  writeFileSync(lab.twIni, renderLabTwIni(lab) + renderLabLogsSection(lab, options.s3));
+  const ekeySection = lab.ekey ? renderLabEkeySection(lab.ekey, rel(lab, lab.ekey.pinFile)) : '';
+  writeFileSync(lab.twIni, renderLabTwIni(lab) + ekeySection + renderLabLogsSection(lab, options.s3));
   writeFileSync(lab.simIni, renderLabSimIni(lab));
   writeFileSync(path.join(dir, 'lab.json'), `${JSON.stringify(lab, null, 2)}\n`);
   return lab;
@@ -109,10 +153,7 @@ state_dir = ${rel(lab, lab.stateDir)}
 server1 = ${lab.sim.host}:${lab.sim.port}
 
 [tls]
-mode = file
-ca = ${rel(lab, lab.pki.caCert)}
-cert = ${rel(lab, lab.pki.stationCert)}
-key = ${rel(lab, lab.pki.stationKey)}
+${tlsLines(lab)}
 server_name = ${lab.serverName}
 
 [link]
@@ -129,6 +170,12 @@ time_file_interval_s = 5
 listen = ${lab.management.host}:${lab.management.port}
 token_file = ${rel(lab, lab.management.tokenFile)}
 `;
+}
+
+/** File mode: the PEM key. EKey mode: only the CA here; the key and certificate are on the token. */
+function tlsLines(lab: LabDescription): string {
+  if (lab.ekey) return `mode = ekey\nca = ${rel(lab, lab.pki.caCert)}`;
+  return `mode = file\nca = ${rel(lab, lab.pki.caCert)}\ncert = ${rel(lab, lab.pki.stationCert)}\nkey = ${rel(lab, lab.pki.stationKey)}`;
 }
 
 export function renderLabSimIni(lab: LabDescription): string {

@@ -44,6 +44,8 @@ export class LinkClient extends EventEmitter<LinkEvents> {
   private pending: Promise<unknown> | null = null;
   private connectTimer: NodeJS.Timeout | null = null;
   private backoffTimer: NodeJS.Timeout | null = null;
+  /** Why connecting is held (the EKey is out); null when the client may connect. */
+  private heldFor: string | null = null;
 
   constructor(private readonly opts: LinkClientOptions) {
     super();
@@ -87,6 +89,36 @@ export class LinkClient extends EventEmitter<LinkEvents> {
   start(): void {
     if (this.st !== 'stopped') return;
     this.servers.first();
+    if (this.heldFor !== null) this.setState('backoff');
+    else this.connectNow();
+  }
+
+  /** Why connecting is held, or null. */
+  get held(): string | null {
+    return this.heldFor;
+  }
+
+  /**
+   * Stop connecting until release(): a live link is closed cleanly (Quit first), an attempt in
+   * flight is abandoned, and the client waits in 'backoff' without a timer. Used while the
+   * station's EKey is out: there is nothing to sign a handshake with, and orders wait in NQWT.DBF.
+   */
+  hold(reason: string): void {
+    const first = this.heldFor === null;
+    this.heldFor = reason;
+    if (!first || this.st === 'stopped') return;
+    this.logger.line('warn', undefined, `暂停连接主站: ${reason}`);
+    void this.teardown(reason, true);
+    this.setState('backoff');
+  }
+
+  /** End a hold(): connect at once (to the server in line), without waiting out a backoff. */
+  release(reason: string): void {
+    if (this.heldFor === null) return;
+    this.heldFor = null;
+    if (this.st === 'stopped') return;
+    this.logger.line('info', undefined, `恢复连接主站: ${reason}`);
+    void this.teardown(reason);
     this.connectNow();
   }
 
@@ -269,6 +301,7 @@ export class LinkClient extends EventEmitter<LinkEvents> {
 
   private scheduleConnect(delayMs: number): void {
     this.setState('backoff');
+    if (this.heldFor !== null) return; // release() connects
     if (delayMs > 0) {
       this.logger.line('info', undefined, `${delayMs} 毫秒后连接 ${describeServer(this.servers.current)}`);
     }

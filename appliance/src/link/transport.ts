@@ -95,7 +95,16 @@ export interface ConnectTlsOptions {
 
 const REFUSED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
 
-function classify(server: ServerAddress, err: NodeJS.ErrnoException, tcpUp: boolean): LinkConnectError {
+/**
+ * Name a failed connect attempt: refused/unreachable, a TLS handshake failure (the TCP connection
+ * was up, or OpenSSL's own code), or any other connect failure. Shared with the EKey's TLS helper
+ * process, which reports the same Node error fields over its control channel.
+ */
+export function classifyConnectError(
+  server: ServerAddress,
+  err: NodeJS.ErrnoException,
+  tcpUp: boolean,
+): LinkConnectError {
   const code = err.code ?? '';
   if (REFUSED.has(code)) return new ConnectRefusedError(server, code, err);
   const tlsCode = code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || /CERT|_SIGNATURE|ISSUER/.test(code);
@@ -149,7 +158,7 @@ export async function connectTls(
       socket.destroy();
       reject(err);
     };
-    const onError = (err: Error): void => fail(classify(server, err, tcpUp));
+    const onError = (err: Error): void => fail(classifyConnectError(server, err, tcpUp));
     const onClose = (): void =>
       fail(
         tcpUp

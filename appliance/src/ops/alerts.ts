@@ -89,6 +89,14 @@ export class AlertEngine extends EventEmitter {
     this.set('CLOCK_WARN', clock === 'warn', `时钟状态 warn${offset}`);
     this.set('CLOCK_ALARM', clock === 'alarm', `时钟状态 alarm${offset}`);
     this.set('ORDERS_HELD', s.holds.length > 0, `暂停发送: ${s.holds.join(', ')}`);
+    this.set('TOKEN_MISSING', s.ekey?.present === false, 'Ekey未插入或无响应, 委托在委托库中等待', 'NQ124');
+    const soft = s.soft;
+    this.set(
+      'SOFT_MODE',
+      soft != null,
+      soft ? `小站使用软加密: ${soft.window}, 第 ${soft.day}/${soft.of} 个交易日, 剩余 ${soft.remaining}` : '',
+      'NQ104',
+    );
     this.set('NOTICE', s.notice !== '', `主站特别提示: ${s.notice}`, s.notice === '' ? undefined : 'NQ307');
     if (s.pending === 0 || s.sent !== this.lastSent) this.pendingSince = s.pending > 0 ? now : null;
     this.lastSent = s.sent;

@@ -86,6 +86,39 @@ export const ALERT_KINDS = {
     action:
       'Sending may be stuck: check the disk (df, dmesg) and the state directory; restart the gateway after fixing.',
   },
+  TOKEN_MISSING: {
+    severity: 'critical',
+    title: 'Ekey未插入 (the station\'s EKey is not in its slot)',
+    action:
+      'Put the EKey back (passthrough: the hypervisor\'s USB device; USB/IP: `usbip attach`); the gateway reconnects by itself, orders wait in NQWT.DBF. Another USB port, or the spare key, if it does not come back.',
+  },
+  EKEY_FAULT: {
+    severity: 'warning',
+    title: 'Ekey故障 (the EKey failed: device error, not found, configuration)',
+    action:
+      'Read the words (CK_RV): re-plug the EKey, try another USB port; `nqgw ekey status --config tw.ini` shows what the appliance sees.',
+  },
+  EKEY_SPARE: {
+    severity: 'warning',
+    title: '建议更换备用Ekey (repeated EKey failures)',
+    action: 'Swap to the spare EKey at the next quiet moment; if none, apply for soft encryption (软加密) at 深证通.',
+  },
+  SOFT_REFUSED: {
+    severity: 'critical',
+    title: '软加密不可用 (soft-encryption logon refused by the rules)',
+    action:
+      'Read the words: apply for today at 深证通 and `nqgw softkey confirm-today`, or the window is used up (10 trading days): the EKey must come back.',
+  },
+  SOFT_MODE: {
+    severity: 'info',
+    title: '小站使用软加密 (logged on with the soft-encryption certificate)',
+    action: 'Apply at 深证通 every trading day and confirm it (`nqgw softkey confirm-today`); get the EKey replaced.',
+  },
+  SOFT_WINDOW_ENDING: {
+    severity: 'warning',
+    title: '软加密有效期将结束 (soft-encryption window ending)',
+    action: 'The EKey must be back before the window ends: soft encryption is allowed for at most 10 trading days.',
+  },
 } as const satisfies Record<string, AlertKind>;
 
 export type AlertCode = keyof typeof ALERT_KINDS;
@@ -115,6 +148,17 @@ export const LINE_ALERTS: Record<string, AlertCode> = {
   NQ414: 'ORDER_REFUSED',
   NQ415: 'ORDER_REFUSED',
   NQ206: 'ORDER_PATH_FAILURE',
+  NQ121: 'EKEY_FAULT',
+  NQ122: 'EKEY_FAULT',
+  NQ123: 'EKEY_FAULT',
+  NQ126: 'EKEY_SPARE',
+  NQ151: 'SOFT_REFUSED',
+  NQ163: 'SOFT_REFUSED',
+  NQ164: 'SOFT_REFUSED',
+  NQ165: 'SOFT_REFUSED',
+  NQ167: 'SOFT_REFUSED',
+  NQ168: 'SOFT_REFUSED',
+  NQ169: 'SOFT_WINDOW_ENDING',
   NQ701: 'ORDER_PATH_FAILURE',
   NQ702: 'ORDER_PATH_FAILURE',
 };

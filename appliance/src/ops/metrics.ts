@@ -19,9 +19,7 @@ const CLOCK_STATES = ['ok', 'warn', 'alarm', 'unknown'] as const;
 /**
  * /metrics: every value is read from the gateway's status at scrape time (collect callbacks),
  * so nothing here touches the order path. Counters mirror the gateway's own counts (they restart
- * with the process, which Prometheus' rate() handles). Token state, soft-window days and the
- * shipping backlog are placeholders until the EKey (issue 3) and log shipping (issue 6) rooms
- * publish them: see docs/ops.md. No default process metrics: node_exporter and the process
+ * with the process, which Prometheus' rate() handles). No default process metrics: node_exporter and the process
  * collector of the host cover them, and prom-client's own fail `promtool check metrics` lint.
  */
 export function createMetrics(src: MetricsSource): Registry {
@@ -128,16 +126,15 @@ export function createMetrics(src: MetricsSource): Registry {
         this.set({ code, severity: kind.severity }, on.has(code as never) ? 1 : 0);
     },
   });
-  // Placeholders until issue 3 (documented in docs/ops.md).
   gauge(
     'nqgw_token_present',
-    'PLACEHOLDER until issue 3: 1 when the station key is usable (tls mode=file: always 1).',
-    () => (src.tlsMode === 'file' ? 1 : 0),
+    'The station key is usable: 1 for a key file, for an EKey in its slot, or for soft mode logged on in its window; 0 otherwise.',
+    () => tokenPresent(src.tlsMode, refresh()),
   );
   gauge(
     'nqgw_soft_window_sessions_left',
-    'PLACEHOLDER until issue 3: trading days (sessions) left in the soft-encryption window, -1 when not in soft mode.',
-    () => -1,
+    'Trading days (sessions) left after today in the soft-encryption window, as of the last soft logon; -1 when not in soft mode.',
+    () => refresh().soft?.remaining ?? -1,
   );
   gauge(
     'nqgw_log_shipping_backlog_bytes',
@@ -145,4 +142,10 @@ export function createMetrics(src: MetricsSource): Registry {
     () => src.shippingBacklogBytes?.() ?? 0,
   );
   return registry;
+}
+
+function tokenPresent(mode: string, s: GatewayStatus): number {
+  if (mode === 'ekey') return s.ekey?.present === true ? 1 : 0;
+  if (mode === 'soft') return s.soft !== null && s.soft !== undefined ? 1 : 0;
+  return 1;
 }

@@ -159,12 +159,10 @@ export class OpsServer {
         name: x.name,
         address: `${x.host}:${x.port}`,
       })),
-      token: {
-        mode: config.tls.mode,
-        state: config.tls.mode === 'file' ? 'file-key' : 'unknown',
-        placeholder: true,
-      },
-      logShipping: { state: 'not-built', placeholder: true },
+      token: tokenView(config.tls.mode, s),
+      logShipping: this.options.shippingBacklogBytes
+        ? { state: 'on', backlogBytes: this.options.shippingBacklogBytes() }
+        : { state: 'off' },
       alerts: this.alerts.active(),
     };
   }
@@ -266,4 +264,18 @@ export class OpsServer {
     });
     this.audit.close();
   }
+}
+
+/** The station key as /api/status shows it: a key file, the EKey's slot, or the soft window. */
+function tokenView(mode: string, s: GatewayStatus): Record<string, unknown> {
+  if (mode === 'ekey') {
+    const present = s.ekey?.present ?? null;
+    return {
+      mode,
+      state: present === null ? 'unknown' : present ? 'present' : 'absent',
+      failures: s.ekey?.failures ?? 0,
+    };
+  }
+  if (mode === 'soft') return { mode, state: s.soft ? 'soft-window' : 'not-logged-on', soft: s.soft ?? null };
+  return { mode, state: 'file-key' };
 }

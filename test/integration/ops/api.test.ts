@@ -39,7 +39,7 @@ describe('ops API against a real nqgw run + nqgw sim lab', () => {
     expect((await status())['holds']).toEqual([]);
   });
 
-  it('serves the vendor screen as /api/status, with the server in use and placeholders marked', async () => {
+  it('serves the vendor screen as /api/status, with the server in use, the key and log shipping', async () => {
     const s = await status();
     expect(s).toMatchObject({
       running: true,
@@ -47,8 +47,8 @@ describe('ops API against a real nqgw run + nqgw sim lab', () => {
       units: t.lab.units,
       linkState: '正常',
       serverNumber: 1,
-      token: { placeholder: true },
-      logShipping: { placeholder: true },
+      token: { mode: 'file', state: 'file-key' },
+      logShipping: { state: 'off' },
     });
     expect(s['server']).toMatch(/^server1 127\.0\.0\.1:/);
   });

@@ -20,6 +20,8 @@ export function makeStatus(over: Partial<GatewayStatus> = {}): GatewayStatus {
     lastHeartbeatAt: null,
     holds: [],
     clock: null,
+    ekey: null,
+    soft: null,
     startedAt: new Date(0).toISOString(),
     updatedAt: new Date(0).toISOString(),
     log: [],

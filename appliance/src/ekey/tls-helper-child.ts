@@ -1,0 +1,103 @@
+/**
+ * The EKey's TLS helper: a small process that makes ONE TLS connection to the main station with
+ * the private key on the PKCS#11 token (OpenSSL's pkcs11 engine) and then carries plaintext
+ * between the gateway (stdin/stdout) and the main station.
+ *
+ * Why a process of its own: once a token has been pulled, the engine inside a process keeps
+ * stale object and session handles even after the token is back, and Node cannot unload it
+ * (docs/ekey.md, finding 8). A fresh process per connection starts with a fresh engine, so the
+ * gateway recovers from a re-plugged EKey without a restart. It also keeps pkcs11js (in the
+ * gateway) and the engine (here) from initializing and finalizing the module under each other,
+ * and a handshake that blocks inside the token's driver stalls only this process.
+ *
+ * Control channel (Node IPC, JSON): the parent sends one `connect`; the child answers `tcp` when
+ * the TCP connection is up, then `up` (with the server certificate's subject) or `error` (the
+ * Node error's message and code, whether TCP was up) and exits. After `up`, stdin goes to the
+ * socket and the socket to stdout; the end of stdin ends the socket; the socket's close, or the
+ * parent going away, ends this process.
+ *
+ * Only node: built-ins here: it starts for every connection and must start fast.
+ */
+import * as tls from 'node:tls';
+
+export interface HelperConnectRequest {
+  type: 'connect';
+  host: string;
+  port: number;
+  /** SNI; absent when the server name is an IP address. */
+  servername?: string;
+  /** The name the main station's certificate must carry. */
+  serverName: string;
+  ca: string;
+  cert: string;
+  privateKeyEngine: string;
+  privateKeyIdentifier: string;
+  timeoutMs: number;
+}
+
+export type HelperReport =
+  | { type: 'tcp' }
+  | { type: 'up'; subject: Record<string, string | string[]> }
+  | { type: 'error'; message: string; code?: string; tcpUp: boolean };
+
+function report(msg: HelperReport): void {
+  process.send?.(msg);
+}
+
+function connect(req: HelperConnectRequest): void {
+  let tcpUp = false;
+  let up = false;
+  const socket = tls.connect({
+    host: req.host,
+    port: req.port,
+    ca: req.ca,
+    cert: req.cert,
+    privateKeyEngine: req.privateKeyEngine,
+    privateKeyIdentifier: req.privateKeyIdentifier,
+    minVersion: 'TLSv1.2',
+    rejectUnauthorized: true,
+    ...(req.servername !== undefined ? { servername: req.servername } : {}),
+    checkServerIdentity: (_host, cert) => tls.checkServerIdentity(req.serverName, cert),
+  });
+  const timer = setTimeout(() => {
+    report({ type: 'error', message: `no TLS session within ${req.timeoutMs} ms`, code: 'ETIMEDOUT', tcpUp });
+    process.exit(1);
+  }, req.timeoutMs);
+  socket.on('connect', () => {
+    tcpUp = true;
+    report({ type: 'tcp' });
+  });
+  socket.on('secureConnect', () => {
+    clearTimeout(timer);
+    up = true;
+    socket.setNoDelay(true);
+    const subject = (socket.getPeerCertificate().subject ?? {}) as unknown as Record<
+      string,
+      string | string[]
+    >;
+    report({ type: 'up', subject });
+    process.stdin.pipe(socket);
+    // stdout to a pipe is synchronous on Linux: what was read is in the pipe before we exit.
+    socket.on('data', (chunk: Buffer) => process.stdout.write(chunk));
+  });
+  socket.on('error', (err: NodeJS.ErrnoException) => {
+    report({
+      type: 'error',
+      message: err.message,
+      ...(err.code !== undefined ? { code: err.code } : {}),
+      tcpUp,
+    });
+    if (!up) process.exit(1);
+  });
+  socket.on('close', () => process.exit(up ? 0 : 1));
+  // The gateway died or let go: no orphan may keep the station's one session open.
+  process.on('disconnect', () => {
+    socket.destroy();
+    process.exit(0);
+  });
+}
+
+process.once('message', (msg: HelperConnectRequest) => {
+  if (msg?.type === 'connect') connect(msg);
+  else process.exit(2);
+});

@@ -1,0 +1,120 @@
+import type { TwConfig } from '../config/index.js';
+import {
+  EkeyDeviceError,
+  Pkcs11Module,
+  TokenWatcher,
+  ekeySettingsFromConfig,
+  type EkeySettings,
+  type UsbEventSource,
+} from '../ekey/index.js';
+import type { Connector } from '../link/index.js';
+import type { Clock } from '../shared/index.js';
+import type { OperatorLog } from './oplog.js';
+
+/** What the guard does to the link: close it and wait, or connect at once. */
+export interface LinkHold {
+  hold(reason: string): void;
+  release(reason: string): void;
+}
+
+export interface EkeyView {
+  /** Is the token in its slot (null before the first look)? */
+  present: boolean | null;
+  /** Token failures (removals, device errors) within the last 24 h. */
+  failures: number;
+}
+
+export const EKEY_HOLD = 'ekey-absent';
+
+/**
+ * Hot-plug for `[tls] mode = ekey`. Watches the token's slot (pkcs11js, every 2 s, and at once on
+ * an EKey's USB attach/detach); when the token goes, the link is closed cleanly and held (orders
+ * wait in NQWT.DBF); when it is back, the link connects at once through a new TLS helper process
+ * (a fresh pkcs11 engine), with no restart. Removals and device errors on connect are counted;
+ * after repeated ones the vendor's advice to use the spare EKey is logged (NQ126).
+ */
+export class EkeyGuard {
+  private watcher: TokenWatcher | null = null;
+  private removedAt: number | null = null;
+  private readonly probe: () => boolean;
+
+  constructor(
+    settings: EkeySettings,
+    private readonly log: OperatorLog,
+    private readonly link: LinkHold,
+    private readonly clock: Clock,
+    private readonly options: { usbIds?: string[]; intervalMs?: number; module?: Pkcs11Module } = {},
+  ) {
+    const module = options.module ?? new Pkcs11Module(settings.module);
+    this.probe = () => module.present(settings);
+  }
+
+  static fromConfig(config: TwConfig, log: OperatorLog, link: LinkHold, clock: Clock): EkeyGuard | null {
+    if (config.tls.mode !== 'ekey') return null;
+    // [ekey] usb_ids: more USB ids (vvvv or vvvv:pppp) whose attach/detach triggers a look.
+    const usbIds = (config.extra['ekey']?.['usb_ids'] ?? '').split(/[\s,]+/).filter((id) => id !== '');
+    return new EkeyGuard(ekeySettingsFromConfig(config), log, link, clock, { usbIds });
+  }
+
+  /**
+   * First look at the slot (an absent token holds the link from the outset), then watch it:
+   * polling, and `usb` attach/detach events as hints when the `usb` package works here.
+   */
+  async start(usb?: UsbEventSource): Promise<void> {
+    const watcher = new TokenWatcher({
+      probe: this.probe,
+      clock: this.clock,
+      ...(usb ? { usb } : {}),
+      ...(this.options.intervalMs !== undefined ? { intervalMs: this.options.intervalMs } : {}),
+      usbIds: this.options.usbIds ?? [],
+    });
+    watcher.on('removed', () => this.onRemoved());
+    watcher.on('returned', () => this.onReturned());
+    watcher.on('spare', (advice: string) => this.log.warn(advice, 'NQ126'));
+    this.watcher = watcher;
+    await watcher.start();
+    if (watcher.present === false) {
+      this.log.error('未检测到Ekey, 请插入Ekey (直通或USB/IP挂载); 委托在委托库中等待', 'NQ124');
+      this.link.hold(EKEY_HOLD);
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.watcher?.stop();
+  }
+
+  view(): EkeyView {
+    return { present: this.watcher?.present ?? null, failures: this.watcher?.failures() ?? 0 };
+  }
+
+  /** The connector, counting the token's device errors toward the spare-EKey advice. */
+  wrap(connect: Connector): Connector {
+    return async (server, signal) => {
+      try {
+        return await connect(server, signal);
+      } catch (err) {
+        if (err instanceof EkeyDeviceError && this.watcher) {
+          this.watcher.recordFailure();
+          // A device error may mean the token just went: look now rather than in 2 s.
+          void this.watcher.check();
+        }
+        throw err;
+      }
+    };
+  }
+
+  private onRemoved(): void {
+    this.removedAt = this.clock.now();
+    this.log.error('Ekey已拔出或无响应, 连接已关闭; 委托在委托库中等待, 插回Ekey后自动重连', 'NQ124');
+    this.watcher?.recordFailure();
+    this.link.hold(EKEY_HOLD);
+  }
+
+  private onReturned(): void {
+    const away =
+      this.removedAt === null ? '' : ` (离开 ${((this.clock.now() - this.removedAt) / 1000).toFixed(1)} 秒)`;
+    this.removedAt = null;
+    this.log.info(`Ekey已插回${away}, 重新连接主站`, 'NQ125');
+    this.link.release('Ekey已插回');
+  }
+}
