@@ -16,11 +16,11 @@ import {
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ekeyStatus, softModeAllowedToday } from '../ekey/index.js';
+import { ekeyStatus, helperTlsConnector, softModeAllowedToday } from '../ekey/index.js';
 import type { TwConfig } from '../config/index.js';
 import { readReturnFile } from '../dbf/index.js';
 import { credentialsFor, OrderFileLock } from '../gateway/index.js';
-import { connectTls } from '../link/index.js';
+import { tlsConnector } from '../link/index.js';
 import { classifyOffset, clockSettingsFromConfig, formatMs, measureServers } from '../clock/index.js';
 import { cstDate, type Clock } from '../shared/index.js';
 import type { StepOutcome } from './report.js';
@@ -206,21 +206,25 @@ export async function checkClock(config: TwConfig): Promise<StepOutcome> {
   };
 }
 
-/** A TLS handshake with the station's credentials, server by server; no logon. */
+/**
+ * A TLS handshake with the station's credentials, server by server; no logon. The same path as
+ * the gateway's: with the EKey through the TLS helper process, in soft mode only inside today's
+ * confirmed window (the soft credentials refuse otherwise).
+ */
 export async function checkMainStation(config: TwConfig): Promise<StepOutcome> {
-  if (config.tls.mode !== 'file') {
-    return { verdict: 'SKIP', detail: `no credentials this build can use (mode=${config.tls.mode})` };
-  }
   const credentials = credentialsFor(config, { now: () => Date.now() });
+  const { serverName } = config.tls;
+  const timeoutMs = config.link.connectTimeoutMs;
+  const connect =
+    config.tls.mode === 'ekey'
+      ? helperTlsConnector(credentials, serverName, timeoutMs)
+      : tlsConnector(credentials, serverName, timeoutMs);
   const failures: string[] = [];
   for (const server of config.servers) {
     const label = `${server.name} ${server.host}:${server.port}`;
     try {
-      const socket = await connectTls(server, credentials, {
-        serverName: config.tls.serverName,
-        timeoutMs: config.link.connectTimeoutMs,
-      });
-      socket.destroy();
+      const conn = await connect(server, AbortSignal.timeout(timeoutMs + 1000));
+      conn.destroy();
       const before = failures.length > 0 ? ` (not reachable: ${failures.join('; ')})` : '';
       return { verdict: 'OK', detail: `TLS handshake with ${label} (no logon)${before}` };
     } catch (err) {

@@ -32,7 +32,13 @@ export interface EkeySettings {
    * vendor drivers: their log or config path). Optional so hand-built settings stay valid.
    */
   moduleEnv?: Record<string, string>;
+  /** How often the slot is looked at for hot-plug (`[ekey] poll_ms`, default 1000). */
+  pollMs?: number;
+  /** More USB ids (`vvvv` or `vvvv:pppp`) whose attach/detach makes the watcher look at once. */
+  usbIds?: string[];
 }
+
+export const DEFAULT_POLL_MS = 1000;
 
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 /**
@@ -154,6 +160,16 @@ export function ekeySettingsFromConfig(config: TwConfig, env: NodeJS.ProcessEnv 
     DEFAULT_ENGINE_DIRS.find((d) => existsSync(join(d, 'pkcs11.so'))) ??
     DEFAULT_ENGINE_DIRS[0]!;
   const moduleEnv = parseModuleEnv(get('module_env'));
+  const pollText = get('poll_ms');
+  const pollMs = pollText === undefined ? DEFAULT_POLL_MS : Number(pollText);
+  if (!Number.isInteger(pollMs) || pollMs < 100 || pollMs > 60_000) {
+    throw new EkeyConfigError(`[ekey] poll_ms: expected 100..60000 (ms), got '${pollText ?? ''}'`);
+  }
+  const usbIds = (get('usb_ids') ?? '').split(/[\s,]+/).filter((id) => id !== '');
+  const badId = usbIds.find((id) => !/^[0-9a-fA-F]{4}(:[0-9a-fA-F]{4})?$/.test(id));
+  if (badId !== undefined) {
+    throw new EkeyConfigError(`[ekey] usb_ids: '${badId}' is not vvvv or vvvv:pppp (hex)`, 'lsusb shows the ids.');
+  }
   return {
     module: path(module),
     ...(tokenLabel !== undefined ? { tokenLabel } : {}),
@@ -163,5 +179,7 @@ export function ekeySettingsFromConfig(config: TwConfig, env: NodeJS.ProcessEnv 
     pinFile,
     engineDir: path(engineDir),
     moduleEnv,
+    pollMs,
+    usbIds,
   };
 }

@@ -46,10 +46,8 @@ export function ekeyStatus(
   config: TwConfig,
   deps: { clock?: Clock; sysfs?: string; module?: Pkcs11Module } = {},
 ): EkeyStatus {
-  const usbIds = (config.extra['ekey']?.['usb_ids'] ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
+  // Read here, not from the settings: the devices are listed even when [ekey] is incomplete.
+  const usbIds = (config.extra['ekey']?.['usb_ids'] ?? '').split(/[\s,]+/).filter((s) => s !== '');
   const status: EkeyStatus = {
     mode: config.tls.mode,
     module: null,

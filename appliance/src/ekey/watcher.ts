@@ -30,6 +30,9 @@ export interface TokenWatcherOptions {
   clock?: Clock;
 }
 
+/** Extra looks at the slot after an EKey's USB attach/detach. */
+const USB_FOLLOW_UP_MS = [300, 1000];
+
 export const SPARE_EKEY_ADVICE = 'Ekey多次出现故障, 短期内应换成备用Ekey';
 
 /**
@@ -47,8 +50,22 @@ export class TokenWatcher extends EventEmitter {
   /** null until the first probe. */
   present: boolean | null = null;
 
+  private readonly followUps = new Set<NodeJS.Timeout>();
+
+  /**
+   * An EKey's USB event: look now, and again shortly after, because the token's slot can lag the
+   * USB enumeration (the driver or pcscd opens the device first).
+   */
   private readonly onUsb = (device: UsbEventDevice): void => {
-    if (this.isEkey(device)) void this.check();
+    if (!this.isEkey(device) || !this.timer) return;
+    void this.check();
+    for (const ms of USB_FOLLOW_UP_MS) {
+      const t = setTimeout(() => {
+        this.followUps.delete(t);
+        void this.check();
+      }, ms);
+      this.followUps.add(t);
+    }
   };
 
   constructor(private readonly opts: TokenWatcherOptions) {
@@ -76,6 +93,8 @@ export class TokenWatcher extends EventEmitter {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    for (const t of this.followUps) clearTimeout(t);
+    this.followUps.clear();
     this.opts.usb?.off('attach', this.onUsb);
     this.opts.usb?.off('detach', this.onUsb);
     await this.probing;

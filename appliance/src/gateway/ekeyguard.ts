@@ -37,23 +37,25 @@ export class EkeyGuard {
   private watcher: TokenWatcher | null = null;
   private removedAt: number | null = null;
   private readonly probe: () => boolean;
+  private readonly usbIds: string[];
+  private readonly intervalMs: number | undefined;
 
   constructor(
     settings: EkeySettings,
     private readonly log: OperatorLog,
     private readonly link: LinkHold,
     private readonly clock: Clock,
-    private readonly options: { usbIds?: string[]; intervalMs?: number; module?: Pkcs11Module } = {},
+    private readonly options: { intervalMs?: number; module?: Pkcs11Module } = {},
   ) {
     const module = options.module ?? new Pkcs11Module(settings.module);
     this.probe = () => module.present(settings);
+    this.usbIds = settings.usbIds ?? [];
+    this.intervalMs = options.intervalMs ?? settings.pollMs;
   }
 
   static fromConfig(config: TwConfig, log: OperatorLog, link: LinkHold, clock: Clock): EkeyGuard | null {
     if (config.tls.mode !== 'ekey') return null;
-    // [ekey] usb_ids: more USB ids (vvvv or vvvv:pppp) whose attach/detach triggers a look.
-    const usbIds = (config.extra['ekey']?.['usb_ids'] ?? '').split(/[\s,]+/).filter((id) => id !== '');
-    return new EkeyGuard(ekeySettingsFromConfig(config), log, link, clock, { usbIds });
+    return new EkeyGuard(ekeySettingsFromConfig(config), log, link, clock);
   }
 
   /**
@@ -65,8 +67,8 @@ export class EkeyGuard {
       probe: this.probe,
       clock: this.clock,
       ...(usb ? { usb } : {}),
-      ...(this.options.intervalMs !== undefined ? { intervalMs: this.options.intervalMs } : {}),
-      usbIds: this.options.usbIds ?? [],
+      ...(this.intervalMs !== undefined ? { intervalMs: this.intervalMs } : {}),
+      usbIds: this.usbIds,
     });
     watcher.on('removed', () => this.onRemoved());
     watcher.on('returned', () => this.onReturned());

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../appliance/src/config/index.js';
+import { checkMainStation } from '../../../appliance/src/cutover/index.js';
 import { OrderFileAppender } from '../../../appliance/src/dbf/index.js';
 import { makeOrder, type LabDescription } from '../../../appliance/src/lab/index.js';
 import { expectExactlyOnce } from '../../helpers/checks.js';
@@ -154,6 +155,9 @@ describe.skipIf(missing !== null)(
       const sim = startSim(lab);
       running.push(sim);
       const admin = await simReady(lab);
+      // Cutover's preflight reaches the main station with the token's key (TLS helper, no logon).
+      const reach = await checkMainStation(loadConfig(lab.twIni));
+      expect(reach.verdict, reach.detail).toBe('OK');
       const gateway = startGateway(lab);
       running.push(gateway);
       await gateway.waitFor(/小站端与服务器连接成功/, 30_000);

@@ -74,3 +74,26 @@ describe('[ekey] module_env', () => {
     expect(process.env['NQGW_TEST_MODULE_ENV']).toBe('/from/tw.ini');
   });
 });
+
+describe('[ekey] poll_ms and usb_ids (hot-plug)', () => {
+  it('defaults to a look every second and no extra USB ids', () => {
+    const s = ekeySettingsFromConfig(config({}));
+    expect(s.pollMs).toBe(1000);
+    expect(s.usbIds).toEqual([]);
+  });
+
+  it('reads poll_ms and usb_ids (vvvv or vvvv:pppp)', () => {
+    const s = ekeySettingsFromConfig(config({ poll_ms: '250', usb_ids: '0a89, 1234:abcd' }));
+    expect(s.pollMs).toBe(250);
+    expect(s.usbIds).toEqual(['0a89', '1234:abcd']);
+  });
+
+  it.each([
+    [{ poll_ms: '50' }, /poll_ms: expected 100..60000/],
+    [{ poll_ms: 'fast' }, /poll_ms/],
+    [{ usb_ids: '096e:07' }, /usb_ids: '096e:07' is not vvvv or vvvv:pppp/],
+  ])('refuses %o', (ekey, message) => {
+    expect(() => ekeySettingsFromConfig(config(ekey))).toThrow(EkeyConfigError);
+    expect(() => ekeySettingsFromConfig(config(ekey))).toThrow(message);
+  });
+});

@@ -65,6 +65,25 @@ describe('TokenWatcher', () => {
     expect(usb.listenerCount('attach')).toBe(0);
   });
 
+  it('looks again after an attach when the slot lags the USB enumeration (no wait for the poll)', async () => {
+    vi.useFakeTimers();
+    const usb = new FakeUsb();
+    let present = false;
+    const w = new TokenWatcher({ probe: () => present, intervalMs: 3_600_000, usb });
+    const events: string[] = [];
+    w.on('returned', () => events.push('returned'));
+    await w.start();
+    usb.plug('attach', 0x1059); // Giesecke+Devrient; the driver opens the token 500 ms later
+    await vi.advanceTimersByTimeAsync(500); // looked at 0 and 300 ms: not there yet
+    expect(events).toEqual([]);
+    present = true;
+    await vi.advanceTimersByTimeAsync(499);
+    expect(events).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1); // the 1000 ms look finds it
+    expect(events).toEqual(['returned']);
+    await w.stop();
+  });
+
   it('recommends the spare EKey after repeated failures within the window', () => {
     let now = 0;
     const w = new TokenWatcher({
