@@ -40,56 +40,96 @@ export type HelperReport =
   | { type: 'up'; subject: Record<string, string | string[]> }
   | { type: 'error'; message: string; code?: string; tcpUp: boolean };
 
+let sending = 0;
+let exitWhenSent: number | null = null;
+
+/** Send a report to the gateway; IPC is asynchronous, so exits wait for sends in flight. */
 function report(msg: HelperReport): void {
-  process.send?.(msg);
+  if (!process.send) return;
+  sending++;
+  process.send(msg, undefined, {}, () => {
+    sending--;
+    if (sending === 0 && exitWhenSent !== null) process.exit(exitWhenSent);
+  });
+}
+
+function exitAfterReports(code: number): void {
+  if (sending === 0) process.exit(code);
+  exitWhenSent = code;
+}
+
+function errorReport(err: NodeJS.ErrnoException, tcpUp: boolean): HelperReport {
+  return {
+    type: 'error',
+    message: err.message,
+    ...(err.code !== undefined ? { code: err.code } : {}),
+    tcpUp,
+  };
+}
+
+/** Report a failure before the session was up, and exit. */
+function failAndExit(err: NodeJS.ErrnoException, tcpUp: boolean): void {
+  report(errorReport(err, tcpUp));
+  exitAfterReports(1);
 }
 
 function connect(req: HelperConnectRequest): void {
-  let tcpUp = false;
-  let up = false;
-  const socket = tls.connect({
-    host: req.host,
-    port: req.port,
-    ca: req.ca,
-    cert: req.cert,
-    privateKeyEngine: req.privateKeyEngine,
-    privateKeyIdentifier: req.privateKeyIdentifier,
-    minVersion: 'TLSv1.2',
-    rejectUnauthorized: true,
-    ...(req.servername !== undefined ? { servername: req.servername } : {}),
-    checkServerIdentity: (_host, cert) => tls.checkServerIdentity(req.serverName, cert),
-  });
+  const state = { tcpUp: false, up: false };
+  let socket: tls.TLSSocket;
+  try {
+    socket = tls.connect({
+      host: req.host,
+      port: req.port,
+      ca: req.ca,
+      cert: req.cert,
+      privateKeyEngine: req.privateKeyEngine,
+      privateKeyIdentifier: req.privateKeyIdentifier,
+      minVersion: 'TLSv1.2',
+      rejectUnauthorized: true,
+      ...(req.servername !== undefined ? { servername: req.servername } : {}),
+      checkServerIdentity: (_host, cert) => tls.checkServerIdentity(req.serverName, cert),
+    });
+  } catch (err) {
+    // The engine can fail inside tls.connect itself (the key cannot be loaded): report it as data.
+    failAndExit(err as NodeJS.ErrnoException, false);
+    return;
+  }
   const timer = setTimeout(() => {
-    report({ type: 'error', message: `no TLS session within ${req.timeoutMs} ms`, code: 'ETIMEDOUT', tcpUp });
-    process.exit(1);
+    const err: NodeJS.ErrnoException = new Error(`no TLS session within ${req.timeoutMs} ms`);
+    err.code = 'ETIMEDOUT';
+    failAndExit(err, state.tcpUp);
   }, req.timeoutMs);
   socket.on('connect', () => {
-    tcpUp = true;
+    state.tcpUp = true;
     report({ type: 'tcp' });
   });
   socket.on('secureConnect', () => {
     clearTimeout(timer);
-    up = true;
+    state.up = true;
     socket.setNoDelay(true);
-    const subject = (socket.getPeerCertificate().subject ?? {}) as unknown as Record<
-      string,
-      string | string[]
-    >;
-    report({ type: 'up', subject });
+    const subject = socket.getPeerCertificate().subject as unknown as Record<string, string | string[]>;
+    report({ type: 'up', subject: subject ?? {} });
     process.stdin.pipe(socket);
     // stdout to a pipe is synchronous on Linux: what was read is in the pipe before we exit.
     socket.on('data', (chunk: Buffer) => process.stdout.write(chunk));
   });
   socket.on('error', (err: NodeJS.ErrnoException) => {
+    clearTimeout(timer);
+    if (!state.up) {
+      failAndExit(err, state.tcpUp);
+      return;
+    }
     report({
       type: 'error',
       message: err.message,
       ...(err.code !== undefined ? { code: err.code } : {}),
-      tcpUp,
+      tcpUp: true,
     });
-    if (!up) process.exit(1);
   });
-  socket.on('close', () => process.exit(up ? 0 : 1));
+  // After the session: exit once the socket has closed (its 'close' follows any 'error').
+  socket.on('close', () => {
+    if (state.up) process.exit(0);
+  });
   // The gateway died or let go: no orphan may keep the station's one session open.
   process.on('disconnect', () => {
     socket.destroy();

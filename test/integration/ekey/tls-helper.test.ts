@@ -210,6 +210,54 @@ describe.skipIf(missing !== null)('TLS helper process with the key on SoftHSM2',
     }
   });
 
+  it('errors inside the helper come back typed: a server of another CA (NQ309), a key the engine cannot load', async () => {
+    const base = new Pkcs11TlsCredentials(settings, caPath, STATION, undefined, module);
+    // The main station presents a certificate our CA did not issue.
+    const otherCaKey = rsaKey();
+    const otherCa = certificate({ cn: 'other CA', key: otherCaKey, ca: true });
+    const fk = rsaKey();
+    const fc = certificate({
+      cn: 'mainstation',
+      key: fk,
+      issuer: { cert: otherCa.cert, key: otherCaKey },
+      dns: 'mainstation',
+    });
+    const fake = tls.createServer({ key: fk.privatePem, cert: fc.pem }, (sock) => sock.end());
+    fake.on('tlsClientError', () => undefined);
+    await new Promise<void>((r) => fake.listen(0, '127.0.0.1', () => r()));
+    try {
+      const port = (fake.address() as AddressInfo).port;
+      const err = (await ekeyConnect()(
+        { name: 'fake', host: '127.0.0.1', port },
+        new AbortController().signal,
+      ).catch((e: unknown) => e)) as { code?: string; message?: string };
+      expect(err.code).toBe('NQ309');
+      expect(err.message).toMatch(/与服务器握手失败/);
+    } finally {
+      fake.close();
+    }
+    // A key id that is not on the token: the engine fails to load it inside the helper.
+    const wrongKey = {
+      describe: () => base.describe(),
+      secureContextOptions: async () => {
+        const o = await base.secureContextOptions();
+        return { ...o, privateKeyIdentifier: String(o.privateKeyIdentifier).replace('id=%01', 'id=%7F') };
+      },
+    };
+    const t0 = performance.now();
+    const err = (await helperTlsConnector(
+      wrongKey,
+      'mainstation',
+      10_000,
+    )(address, new AbortController().signal).catch((e: unknown) => e)) as { code?: string; message?: string };
+    // libp11's own words (from the helper's stderr) say what is wrong; the PIN is not in them.
+    expect(err.code, String(err.message)).toBe('NQ392');
+    expect(err.message).toMatch(/private key was not found at: pkcs11:token=helper;.*id=%7F/);
+    expect(err.message).not.toContain(PIN);
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(helperPids(process.pid)).toEqual([]);
+  });
+
   it('an aborted attempt kills its helper (a server that never answers the handshake)', async () => {
     const silent = net.createServer(() => undefined);
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
