@@ -11,6 +11,7 @@ import {
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { addDays, cstIsoDate, loadTradingCalendar } from '../../../appliance/src/calendar/index.js';
 import { loadConfig } from '../../../appliance/src/config/index.js';
 import { checkMainStation } from '../../../appliance/src/cutover/index.js';
 import { OrderFileAppender } from '../../../appliance/src/dbf/index.js';
@@ -158,9 +159,42 @@ describe.skipIf(missing !== null)(
       // Cutover's preflight reaches the main station with the token's key (TLS helper, no logon).
       const reach = await checkMainStation(loadConfig(lab.twIni));
       expect(reach.verdict, reach.detail).toBe('OK');
+      // A soft-encryption window applied for while the EKey was thought broken: the EKey's logon
+      // closes it (going back to the EKey ends soft encryption), in the ledger and the log.
+      const today = cstIsoDate(Date.now());
+      const year = Number(today.slice(0, 4));
+      if (!loadTradingCalendar().knownYears().includes(year)) {
+        // Not shipped (a run after 2026): this check needs some calendar, not the real one.
+        const dir = join(lab.stateDir, 'calendar');
+        mkdirSync(dir, { recursive: true });
+        const data = { year, source: 'test: no closures', closures: [], adjustedWorkingWeekends: [] };
+        writeFileSync(join(dir, `${year}.json`), JSON.stringify(data));
+      }
+      const end = `${year}-12-31` < addDays(today, 9) ? `${year}-12-31` : addDays(today, 9);
+      const apply = await runNqgw([
+        'softkey',
+        'apply',
+        '--config',
+        lab.twIni,
+        '--start',
+        today,
+        '--end',
+        end,
+        '--reason',
+        'EKey thought broken',
+        '--operator',
+        'alice',
+      ]);
+      expect(apply.code, apply.output).toBe(0);
+
       const gateway = startGateway(lab);
       running.push(gateway);
       await gateway.waitFor(/小站端与服务器连接成功/, 30_000);
+      await gateway.waitFor(/NQ127/, 10_000);
+      const softStatus = await runNqgw(['softkey', 'status', '--config', lab.twIni, '--json']);
+      expect((JSON.parse(softStatus.output) as { window: unknown }).window).toBe(null);
+      const ledger = readFileSync(join(lab.stateDir, 'soft-ledger.jsonl'), 'utf8');
+      expect(ledger).toMatch(/"t":"close".*"why":"ekey"/);
       const appender = await OrderFileAppender.open(lab.orders);
       await appender.append([makeOrder(lab.units[0]!, 1, Date.now())]);
       await appender.close();
