@@ -30,6 +30,13 @@ export function renderScreen(s: GatewayStatus, running: boolean): string {
     lines.push(
       `时钟: ${s.clock.state}${s.clock.offsetMs === null ? '' : ` (offset ${s.clock.offsetMs.toFixed(1)} ms)`}`,
     );
+  if (s.ekey) {
+    const state = s.ekey.present === false ? '未插入' : s.ekey.present ? '已插入' : '未知';
+    lines.push(`Ekey: ${state}${s.ekey.failures > 0 ? ` (24 小时内故障 ${s.ekey.failures} 次)` : ''}`);
+  }
+  if (s.soft) {
+    lines.push(`小站使用软加密: ${s.soft.window}, 第 ${s.soft.day}/${s.soft.of} 个交易日, 剩余 ${s.soft.remaining}`);
+  }
   if (s.holds.length > 0) lines.push(`暂停发送: ${s.holds.join(', ')}`);
   lines.push('');
   for (const l of s.log.slice(-15)) lines.push(`${cstClock(l.time)} ${l.text}`);

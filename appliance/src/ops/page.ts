@@ -36,6 +36,7 @@ for(const k of ['returns','pending','sent','accepted','rejected'])text($(k),s[k]
 text($('market'),s.marketState);text($('notice'),s.notice||'(无)');
 const b=$('link');b.className='banner '+linkClass(s.linkState);
 text(b,'通信状态: '+s.linkState+(s.holds.length?'  ·  暂停发送 ('+s.holds.join(', ')+')':''));
+text($('key'),s.ekey?(s.ekey.present===false?'Ekey 未插入':s.ekey.present?'Ekey 已插入':'Ekey 未知')+(s.ekey.failures?' (故障 '+s.ekey.failures+' 次)':''):s.soft?'软加密 第 '+s.soft.day+'/'+s.soft.of+' 个交易日, 剩余 '+s.soft.remaining:'证书文件 / 未登录');
 text($('clock'),s.clock?s.clock.state+(s.clock.offsetMs==null?'':' '+s.clock.offsetMs.toFixed(1)+' ms'):'未配置');
 const a=$('alerts');a.replaceChildren();
 if(!m.alerts.length){const d=document.createElement('div');d.className='alert info';d.textContent='无告警 (no active alerts)';a.appendChild(d);}
@@ -63,7 +64,7 @@ export function renderStatusPage(): string {
 <div class="grid">
 ${cell('station', '小站号')}${cell('server', '通信服务器')}${cell('units', '交易单元')}${cell('returns', '即时回报')}
 ${cell('pending', '待发委托')}${cell('sent', '已发委托')}${cell('accepted', '成功委托')}${cell('rejected', '非法委托')}
-${cell('market', '股市状态')}${cell('clock', '时钟')}
+${cell('market', '股市状态')}${cell('clock', '时钟')}${cell('key', '密钥 (Ekey)')}
 </div>
 <section><h2>特别提示</h2><div class="cell"><span id="notice">-</span></div></section>
 <section><h2>告警 (alerts: what to do)</h2><div id="alerts"></div></section>

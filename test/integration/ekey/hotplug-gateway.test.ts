@@ -2,7 +2,7 @@ import { renameSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectExactlyOnce } from '../../helpers/checks.js';
 import { makeLab, simReady, startGateway, startSim } from '../../helpers/lab.js';
-import { NqgwProcess, waitUntil } from '../../helpers/process.js';
+import { NqgwProcess, runNqgw, waitUntil } from '../../helpers/process.js';
 import { softhsmMissing } from './softhsm.js';
 
 /**
@@ -72,6 +72,10 @@ describe.skipIf(missing !== null)('EKey pulled and put back under load, no resta
       await new Promise((r) => setTimeout(r, 2000));
       expect((await admin.station(lab.station)).ordersTaken).toBe(heldAt);
       expect(heldAt).toBeLessThan(total);
+      // The operator's screen says why: the EKey is out, and the token failure is counted.
+      const screen = await runNqgw(['status', '--config', lab.twIni]);
+      expect(screen.code, screen.output).toBe(1); // running, link not up
+      expect(screen.output).toMatch(/Ekey: 未插入 \(24 小时内故障 1 次\)/);
     } finally {
       renameSync(`${tokens}.away`, tokens);
       back = true;
