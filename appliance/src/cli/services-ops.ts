@@ -16,7 +16,7 @@ export async function startOpsServices(gateway: Gateway, config: TwConfig): Prom
     port: config.management.port,
     ...(webhookUrl ? { webhookUrl } : {}),
     onStop: () => process.kill(process.pid, 'SIGTERM'),
-    shippingBacklogBytes: () => logMetrics()?.spoolBytes ?? 0,
+    logShipping: () => logMetrics(),
   });
   await server.start();
   gateway.log.info(`管理接口 ${server.url} (status page, API, /metrics)`, 'NQ960');

@@ -15,6 +15,7 @@ export {
 } from './report.js';
 export {
   checkClock,
+  checkDrillDay,
   checkDirectories,
   checkMainStation,
   checkNoActive,

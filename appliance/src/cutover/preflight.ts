@@ -16,7 +16,8 @@ import {
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ekeyStatus, helperTlsConnector, softModeAllowedToday } from '../ekey/index.js';
+import { ekeyStatus, helperTlsConnector, softModeAllowedToday, softSettingsFromConfig } from '../ekey/index.js';
+import { cstIsoDate, loadTradingCalendar } from '../calendar/index.js';
 import type { TwConfig } from '../config/index.js';
 import { readReturnFile } from '../dbf/index.js';
 import { credentialsFor, OrderFileLock } from '../gateway/index.js';
@@ -269,4 +270,33 @@ export function checkNoActive(config: TwConfig): StepOutcome {
     verdict: 'OK',
     detail: `stale lock of dead pid ${holder.pid} on this host: the gateway takes it over`,
   };
+}
+
+/**
+ * A drill logs on as the real station (seed 002 §4.4: drills on non-trading days). On the
+ * exchange calendar (shipped years, or the operator's files in the soft calendar_dir): a
+ * non-trading day is OK; a trading day, or a year without data, is a WARN that says what to make
+ * sure of. Not a refusal: an evening drill after the close is legitimate.
+ */
+export function checkDrillDay(config: TwConfig, clock: Clock): StepOutcome {
+  const today = cstIsoDate(clock.now());
+  try {
+    const calendar = loadTradingCalendar({ operatorDir: softSettingsFromConfig(config).calendarDir });
+    const day = calendar.describeDay(today);
+    if (day.kind !== 'trading') {
+      const why = day.kind === 'holiday' ? `holiday ${day.name ?? ''}`.trim() : day.kind;
+      return { verdict: 'OK', detail: `today ${today} is not a trading day (${why})` };
+    }
+    return {
+      verdict: 'WARN',
+      detail: `today ${today} is a trading day`,
+      hint: 'the drill takes the station\'s one session at the main station: run it only while production is not logged on',
+    };
+  } catch (err) {
+    return {
+      verdict: 'WARN',
+      detail: `cannot tell whether ${today} trades: ${(err as Error).message}`,
+      hint: 'make sure today is a non-trading day yourself; add the year\'s closures as an operator calendar file (docs/ekey.md)',
+    };
+  }
 }

@@ -8,6 +8,7 @@ import { systemClock, type Clock } from '../shared/index.js';
 import { makeScratch, removeScratch, type Scratch } from './drill.js';
 import {
   checkClock,
+  checkDrillDay,
   checkDirectories,
   checkMainStation,
   checkNoActive,
@@ -97,9 +98,6 @@ export async function runCutover(
     report.note(
       'DRILL: scratch interface files, same station, servers and credentials; nothing is left behind.',
     );
-    report.note(
-      'There is no trading calendar in this build (issue 3): make sure today is a non-trading day yourself.',
-    );
   }
 
   const loaded: { config?: TwConfig } = {};
@@ -127,6 +125,9 @@ export async function runCutover(
     scratch = made;
     target = loadConfig(made.twIni);
     report.note(`scratch site: ${made.dir}`);
+    await report.run('drillday', 'today is a non-trading day (drills are for those)', () =>
+      checkDrillDay(realConfig, clock),
+    );
   }
   let outcome: CutoverResult;
   try {

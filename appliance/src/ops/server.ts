@@ -23,7 +23,8 @@ export interface OpsServerOptions {
   onStop?: () => void;
   webhookUrl?: string;
   /** Log shipping's backlog for /metrics, when it runs. */
-  shippingBacklogBytes?: () => number;
+  /** The log service's shipping state (issue 6), or null when no log service runs. */
+  logShipping?: () => LogShippingView | null;
 }
 
 /**
@@ -130,9 +131,7 @@ export class OpsServer {
       reconnects: () => Math.max(0, this.reconnects),
       serverIndex: () => serverIndexOf(this.source.config, this.source.status()),
       tlsMode: this.source.config.tls.mode,
-      ...(this.options.shippingBacklogBytes
-        ? { shippingBacklogBytes: this.options.shippingBacklogBytes }
-        : {}),
+      shippingBacklogBytes: () => this.options.logShipping?.()?.spoolBytes ?? 0,
     });
     return this.registryCache;
   }
@@ -160,9 +159,7 @@ export class OpsServer {
         address: `${x.host}:${x.port}`,
       })),
       token: tokenView(config.tls.mode, s),
-      logShipping: this.options.shippingBacklogBytes
-        ? { state: 'on', backlogBytes: this.options.shippingBacklogBytes() }
-        : { state: 'off' },
+      logShipping: logShippingView(this.options.logShipping?.() ?? null),
       alerts: this.alerts.active(),
     };
   }
@@ -278,4 +275,26 @@ function tokenView(mode: string, s: GatewayStatus): Record<string, unknown> {
   }
   if (mode === 'soft') return { mode, state: s.soft ? 'soft-window' : 'not-logged-on', soft: s.soft ?? null };
   return { mode, state: 'file-key' };
+}
+
+/** What the log service tells the ops room (a subset of the logs room's ShipMetrics). */
+export interface LogShippingView {
+  shipping: boolean;
+  spoolBytes: number;
+  alarm: string;
+  objectsShipped: number;
+  lastError: string | null;
+}
+
+/** off: no log service; local: segments kept locally only; on: shipped to object storage. */
+function logShippingView(m: LogShippingView | null): Record<string, unknown> {
+  if (m === null) return { state: 'off' };
+  if (!m.shipping) return { state: 'local' };
+  return {
+    state: 'on',
+    backlogBytes: m.spoolBytes,
+    alarm: m.alarm,
+    objectsShipped: m.objectsShipped,
+    lastError: m.lastError,
+  };
 }

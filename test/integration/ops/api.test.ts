@@ -48,7 +48,7 @@ describe('ops API against a real nqgw run + nqgw sim lab', () => {
       linkState: '正常',
       serverNumber: 1,
       token: { mode: 'file', state: 'file-key' },
-      logShipping: { state: 'off' },
+      logShipping: { state: 'local' }, // the lab's [logs] keeps segments locally, no object storage
     });
     expect(s['server']).toMatch(/^server1 127\.0\.0\.1:/);
   });

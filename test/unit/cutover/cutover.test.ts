@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfigText, type TwConfig } from '../../../appliance/src/config/index.js';
 import {
+  checkDrillDay,
   checkNoActive,
   checkReturnsToday,
   checkTls,
@@ -65,6 +66,23 @@ describe('drill scratch tw.ini', () => {
 });
 
 describe('preflight checks', () => {
+  it('drill day: a weekend, an adjusted working Saturday or a holiday is OK; a trading day or an unknown year warns', () => {
+    const cfg = config(tmp());
+    const at = (iso: string) => ({ now: () => Date.parse(`${iso}T10:00:00+08:00`) });
+    expect(checkDrillDay(cfg, at('2026-11-22'))).toMatchObject({
+      verdict: 'OK',
+      detail: expect.stringContaining('weekend'),
+    });
+    expect(checkDrillDay(cfg, at('2026-02-14')).detail).toContain('adjusted-working-weekend');
+    expect(checkDrillDay(cfg, at('2026-10-05')).detail).toContain('holiday 国庆节');
+    const trading = checkDrillDay(cfg, at('2026-11-23'));
+    expect(trading).toMatchObject({ verdict: 'WARN', detail: 'today 2026-11-23 is a trading day' });
+    expect(trading.hint).toMatch(/one session/);
+    const unknown = checkDrillDay(cfg, at('2031-06-02'));
+    expect(unknown.verdict).toBe('WARN');
+    expect(unknown.detail).toMatch(/cannot tell whether 2031-06-02 trades/);
+  });
+
   it('NQHB.DBF: absent is fine, today is fine, another day is a failure (or a warning when archived)', async () => {
     const dir = tmp();
     const cfg = config(dir);
