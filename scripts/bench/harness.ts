@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeOrder, decodeReturn, NQHB_LAYOUT, NQWT_LAYOUT } from '../../appliance/src/dbf/index.js';
-import { initLab, type LabDescription } from '../../appliance/src/lab/index.js';
+import { initLab, type LabDescription, type LabOptions } from '../../appliance/src/lab/index.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const NQGW = path.join(REPO, 'bin', 'nqgw.js');
@@ -35,8 +35,11 @@ async function until(probe: () => boolean | Promise<boolean>, what: string, ms =
   }
 }
 
-export async function benchLab(prepare?: (lab: LabDescription) => Promise<void>): Promise<BenchLab> {
-  const lab = await initLab(mkdtempSync(path.join(os.tmpdir(), 'nqgw-bench-')));
+export async function benchLab(
+  prepare?: (lab: LabDescription) => Promise<void>,
+  options: LabOptions = {},
+): Promise<BenchLab> {
+  const lab = await initLab(mkdtempSync(path.join(os.tmpdir(), 'nqgw-bench-')), options);
   const { writeFileSync } = await import('node:fs');
   // One return per order (a confirmation): the figure is orders, not rows.
   writeFileSync(lab.simIni, setKey(lab.simIni, 'server', 'fill_rule', 'confirm'));

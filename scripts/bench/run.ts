@@ -26,6 +26,11 @@ await step('latencyAt2000', () => latency(2000, Math.max(2, Math.round(10 * scal
 await step('latencyAt2000With1MRecordFile', () =>
   latency(2000, Math.max(2, Math.round(10 * scale)), n(1_000_000)),
 );
+// The EKey's path: the station key on a SoftHSM2 token, the TLS in a helper process (docs/ekey.md).
+await step('throughputEkey', () => throughput(n(100_000), { ekey: 'softhsm' }));
+await step('latencyAt2000Ekey', () =>
+  latency(2000, Math.max(2, Math.round(10 * scale)), 0, { ekey: 'softhsm' }),
+);
 const t = results['throughput'] as { ordersPerSecond: number };
 const b = results['tlsEchoBaseline'] as { framesPerSecond: number };
 results['throughputVsTlsEcho'] = Math.round((t.ordersPerSecond / b.framesPerSecond) * 1000) / 1000;

@@ -1,5 +1,5 @@
 import { OrderFileAppender, type OrderRow } from '../../appliance/src/dbf/index.js';
-import { makeOrder, type LabDescription } from '../../appliance/src/lab/index.js';
+import { makeOrder, type LabDescription, type LabOptions } from '../../appliance/src/lab/index.js';
 import { benchLab, FileWatcher, peakRssMb, percentile, round } from './harness.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -15,8 +15,8 @@ function orders(lab: LabDescription, from: number, n: number): OrderRow[] {
  * Sustained end to end: the broker's program appends as fast as it can (2,000-order chunks) and
  * the clock stops when NQHB.DBF holds a confirmation for every order.
  */
-export async function throughput(total: number): Promise<Record<string, number>> {
-  const bench = await benchLab();
+export async function throughput(total: number, labOptions: LabOptions = {}): Promise<Record<string, number>> {
+  const bench = await benchLab(undefined, labOptions);
   try {
     await bench.startGateway();
     const watcher = new FileWatcher(bench.lab);
@@ -50,7 +50,12 @@ export async function throughput(total: number): Promise<Record<string, number>>
  * append time noted; a watcher polls every millisecond for CLBZ='1' and for the NQHB row.
  * Polling adds up to about a millisecond to each figure.
  */
-export async function latency(rate: number, seconds: number, prefill = 0): Promise<Record<string, number>> {
+export async function latency(
+  rate: number,
+  seconds: number,
+  prefill = 0,
+  labOptions: LabOptions = {},
+): Promise<Record<string, number>> {
   const bench = await benchLab(async (lab) => {
     if (prefill === 0) return;
     // Yesterday's business already done: a big file of sent orders the gateway must not re-read.
@@ -61,7 +66,7 @@ export async function latency(rate: number, seconds: number, prefill = 0): Promi
       await appender.append(rows);
     }
     await appender.close();
-  });
+  }, labOptions);
   try {
     const startupMs = await bench.startGateway();
     const watcher = new FileWatcher(bench.lab, prefill + 1);
