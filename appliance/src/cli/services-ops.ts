@@ -7,10 +7,11 @@ import { logMetrics } from './services-logs.js';
 /**
  * The operations API, metrics and status page beside the gateway (issue 5), on the
  * [management] address. A token file that others can read stops `nqgw run` with NQ961.
- * NQGW_ALERT_WEBHOOK=URL turns on the alert webhook (tw.ini has no key for it yet).
+ * The alert webhook: `[management] alert_webhook`, or NQGW_ALERT_WEBHOOK=URL (wins, for a
+ * one-off without editing tw.ini).
  */
 export async function startOpsServices(gateway: Gateway, config: TwConfig): Promise<Service[]> {
-  const webhookUrl = process.env['NQGW_ALERT_WEBHOOK'];
+  const webhookUrl = process.env['NQGW_ALERT_WEBHOOK'] || config.management.alertWebhook;
   const server = new OpsServer(gateway, {
     host: config.management.host,
     port: config.management.port,

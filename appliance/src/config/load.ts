@@ -297,7 +297,15 @@ function readManagement(s: SectionReader, stateDir: string | undefined): Managem
       'api.token',
       stateDir,
     ) ?? '';
-  return { host, port, tokenFile };
+  const webhook = s.value('alert_webhook');
+  if (webhook !== undefined && webhook !== '' && !/^https?:\/\/[^\s]+$/.test(webhook)) {
+    s.problem(
+      'alert_webhook',
+      `not an http(s) URL: '${webhook}'`,
+      'write the URL alerts are POSTed to, e.g. https://alerts.example/nqgw (or leave it out)',
+    );
+  }
+  return { host, port, tokenFile, ...(webhook ? { alertWebhook: webhook } : {}) };
 }
 
 function readExtra(ctx: ReadContext): Record<string, Record<string, string>> {

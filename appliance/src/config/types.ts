@@ -47,6 +47,7 @@
  *   [management]
  *   listen = 127.0.0.1:9300
  *   token_file = api.token
+ *   alert_webhook = https://…    ; optional: alerts POSTed as JSON
  *
  *   [clock] [logs] [ekey] [soft]  ; other rooms' sections: passed through raw in `extra`. The
  *                                 ; templates write [clock] servers = a,b (time servers) and
@@ -106,6 +107,8 @@ export interface ManagementSettings {
   host: string;
   port: number;
   tokenFile: string;
+  /** POST each raised/cleared alert as JSON here (`alert_webhook`); NQGW_ALERT_WEBHOOK overrides. */
+  alertWebhook?: string;
 }
 
 export interface TwConfig {

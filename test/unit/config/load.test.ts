@@ -88,6 +88,7 @@ describe('loadConfig: a valid lab file', () => {
       'auto_exit = 15:40',
       '[management]',
       'listen = 0.0.0.0:9400',
+      'alert_webhook = https://alerts.example/nqgw?team=ops',
       '[ekey]',
       'module = /usr/lib/x86_64-linux-gnu/opensc-pkcs11.so',
       '[soft]',
@@ -107,8 +108,15 @@ describe('loadConfig: a valid lab file', () => {
     expect(cfg.options.timeFile).toBe(join(tmp.dir, 'state', 'TIME.TXT'));
     expect(cfg.options.autoExit).toBe(15 * 60 + 40);
     expect(cfg.management.host).toBe('0.0.0.0');
+    expect(cfg.management.alertWebhook).toBe('https://alerts.example/nqgw?team=ops');
     expect(cfg.extra['ekey']).toEqual({ module: '/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so' });
     expect(cfg.extra['soft']).toEqual({ ledger: 'soft.json' });
+  });
+
+  it('refuses an alert_webhook that is not an http(s) URL, naming the line', () => {
+    const p = onlyProblem(`${LAB_INI}\n[management]\nalert_webhook = ftp://alerts.example\n`);
+    expect(p.key).toBe('alert_webhook');
+    expect(p.message).toContain("not an http(s) URL: 'ftp://alerts.example'");
   });
 
   it('accepts ekey mode without certificate files', () => {
