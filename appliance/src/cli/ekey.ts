@@ -1,7 +1,14 @@
 import type { Command } from 'commander';
 import { AppError } from '../shared/index.js';
 import { loadConfig } from '../config/index.js';
-import { ekeyState, ekeyStatus, type EkeyStatus } from '../ekey/index.js';
+import {
+  ekeyCertificateRequest,
+  ekeyState,
+  ekeyStatus,
+  type EkeyCsrResult,
+  type EkeyStatus,
+  type Pkcs11Module,
+} from '../ekey/index.js';
 import { EXIT } from './output.js';
 import type { CliIo } from './calendar.js';
 
@@ -26,6 +33,51 @@ export function registerEkeyCommands(program: Command): void {
     .action((opts: { config: string; json?: boolean }) => {
       process.exitCode = runEkeyStatus(opts);
     });
+  ekey
+    .command('csr')
+    .description('a PKCS#10 certificate request for the key on the EKey, signed on the token (one PIN try)')
+    .requiredOption('--config <file>', 'tw.ini')
+    .requiredOption('--out <file>', 'the request (PEM); an existing file is not overwritten')
+    .option('--cn <name>', 'subject CN (default: the station id)')
+    .action((opts: EkeyCsrCliOptions) => {
+      process.exitCode = runEkeyCsr(opts);
+    });
+}
+
+export interface EkeyCsrCliOptions {
+  config: string;
+  out: string;
+  cn?: string;
+}
+
+/**
+ * `nqgw ekey csr`: exit 0 written; 3 refused (the output exists, wrong PIN 用户名或密码错误, the
+ * token absent, its key pair inconsistent); 1 device error (CK_RV); 2 bad arguments or tw.ini.
+ * The PIN is never printed.
+ */
+export function runEkeyCsr(opts: EkeyCsrCliOptions, io: CliIo = stdio, module?: Pkcs11Module): number {
+  let r: EkeyCsrResult;
+  try {
+    r = ekeyCertificateRequest(loadConfig(opts.config), {
+      out: opts.out,
+      ...(opts.cn !== undefined ? { cn: opts.cn } : {}),
+      ...(module ? { module } : {}),
+    });
+  } catch (err) {
+    if (!(err instanceof AppError)) throw err;
+    io.err(`[${err.code}] ${err.message}`);
+    if (err.hint) io.err(`  -> ${err.hint}`);
+    // NQ131 output exists, NQ102 wrong PIN, NQ122 token absent, NQ101 key pair does not match.
+    if (['NQ131', 'NQ102', 'NQ122', 'NQ101'].includes(err.code)) return EXIT.REFUSED;
+    return err.code === 'NQ121' ? EXIT.DEGRADED : EXIT.BAD_INPUT;
+  }
+  io.out(
+    `certificate request written: ${r.out} (subject ${r.subject}, RSA ${r.modulusBits}, signed on the EKey)`,
+  );
+  io.out(
+    'Send it to the main station\u2019s CA; load the issued certificate onto the EKey with the vendor\u2019s tool.',
+  );
+  return EXIT.OK;
 }
 
 export function runEkeyStatus(

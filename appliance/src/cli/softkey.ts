@@ -4,6 +4,7 @@ import { loadConfig } from '../config/index.js';
 import { SoftEncryption, type SoftStatus } from '../ekey/index.js';
 import { EXIT } from './output.js';
 import type { CliIo } from './calendar.js';
+import { registerSoftkeyMaterialCommands } from './softkey-material.js';
 
 /**
  * `nqgw softkey apply|confirm-today|status|close`: the soft-encryption (软加密) ledger.
@@ -145,7 +146,7 @@ export function formatSoftStatus(s: SoftStatus): string[] {
 export function registerSoftkeyCommands(program: Command): void {
   const softkey = program
     .command('softkey')
-    .description('soft encryption (软加密): applications, daily confirmations, status');
+    .description('soft encryption (软加密): applications, daily confirmations, status, certificate material');
   softkey
     .command('apply')
     .description('record an application to 深证通 (at most 10 trading days)')
@@ -181,4 +182,5 @@ export function registerSoftkeyCommands(program: Command): void {
     .action((opts: { config: string; operator: string }) => {
       process.exitCode = runSoftClose(opts);
     });
+  registerSoftkeyMaterialCommands(softkey); // csr, pkcs12: the certificate material (own file)
 }

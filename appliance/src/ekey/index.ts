@@ -74,3 +74,21 @@ export {
 } from './watcher.js';
 export { openUsbEventSource, importUsbPackage, type UsbEventSourceResult } from './usb-events.js';
 export { helperTlsConnector, helperScriptPath } from './tls-helper.js';
+export {
+  ekeyCertificateRequest,
+  unsignedRequest,
+  completeRequest,
+  OutputExistsError,
+  type EkeyCsrOptions,
+  type EkeyCsrResult,
+} from './csr.js';
+export { readPinFile } from './pin.js';
+export {
+  softCertificateRequest,
+  softPkcs12,
+  readPassphraseFile,
+  type SoftCsrOptions,
+  type SoftCsrResult,
+  type SoftPkcs12Options,
+  type SoftPkcs12Result,
+} from './soft-material.js';

@@ -107,7 +107,7 @@ export class EkeyCertificateError extends VendorError {
     super(
       'NQ101_EKEY_CERT',
       {},
-      `${detail}. Check that the right EKey is plugged in and [ekey] token/key settings.`,
+      `${detail}. With the EKey: check that the right EKey is plugged in and the [ekey] token/key settings; in soft mode: the [soft] pkcs12 certificate.`,
     );
   }
 }

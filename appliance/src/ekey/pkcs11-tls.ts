@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TlsCredentials, TlsSecureOptions } from '../link/index.js';
 import { type Clock, systemClock } from '../shared/index.js';
 import { checkStationCertificate } from './certcheck.js';
+import { readPinFile } from './pin.js';
 import { applyModuleEnv, type EkeySettings } from './ekey-settings.js';
 import { EkeyConfigError, EkeyDeviceError, EkeyPinError, CKR } from './pkcs11-errors.js';
 import { Pkcs11Module, describeKey } from './token.js';
@@ -52,29 +53,7 @@ export class Pkcs11TlsCredentials implements TlsCredentials {
   }
 
   private readPin(): { pin: string; fingerprint: string } {
-    const file = this.settings.pinFile;
-    let st;
-    try {
-      st = statSync(file);
-    } catch (err) {
-      throw new EkeyConfigError(`EKey PIN file cannot be read: ${file} (${(err as Error).message})`);
-    }
-    if ((st.mode & 0o077) !== 0) {
-      throw new EkeyConfigError(
-        `EKey PIN file ${file} is readable by others (mode ${(st.mode & 0o777).toString(8)})`,
-        `chmod 600 ${file}`,
-      );
-    }
-    const pin = readFileSync(file, 'utf8');
-    if (pin === '') throw new EkeyConfigError(`EKey PIN file ${file} is empty`);
-    if (/[\r\n]/.test(pin)) {
-      // The engine reads pin-source files byte for byte: a trailing newline would be a wrong PIN
-      // at handshake time, after our own check passed.
-      throw new EkeyConfigError(
-        `EKey PIN file ${file} contains a line break`,
-        `Write the PIN without a newline: printf '%s' 'PIN' > ${file}; chmod 600 ${file}`,
-      );
-    }
+    const pin = readPinFile(this.settings.pinFile);
     return { pin, fingerprint: createHash('sha256').update(pin).digest('hex') };
   }
 

@@ -273,6 +273,82 @@ export class Pkcs11Module {
       }
     });
   }
+
+  /**
+   * Sign on the token with the selected private key: one C_Login (wrong PIN → EkeyPinError, never
+   * retried here, so a wrong PIN file cannot lock the token), C_SignInit + C_Sign, logout.
+   * `data` may be a function of the key's public half (CKA_MODULUS, CKA_PUBLIC_EXPONENT of the
+   * public-key object with the same id/label, read before the login): a certificate request
+   * carries the key that signs it, and both then come from one session on one token.
+   */
+  signWithKey(
+    sel: TokenSelector,
+    pin: string,
+    mechanism: number,
+    data: Buffer | ((pub: { modulus: Buffer; publicExponent: Buffer }) => Buffer),
+  ): Buffer {
+    const { slot, token } = this.findSlot(sel);
+    const keyAttrs: Template = [];
+    if (sel.keyIdHex !== undefined)
+      keyAttrs.push({ type: pkcs11js.CKA_ID, value: Buffer.from(sel.keyIdHex, 'hex') });
+    if (sel.keyLabel !== undefined) keyAttrs.push({ type: pkcs11js.CKA_LABEL, value: sel.keyLabel });
+    const absent = (what: string): EkeyNotFoundError =>
+      new EkeyNotFoundError(`${what} ${describeKey(sel)} on token '${token.label}'`, [
+        `${token.label} (${token.serial})`,
+      ]);
+    return this.withSession(slot, (session) => {
+      let bytes: Buffer;
+      if (Buffer.isBuffer(data)) bytes = data;
+      else {
+        const pub = this.find(session, [
+          { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY },
+          ...keyAttrs,
+        ])[0];
+        if (pub === undefined) throw absent('public key');
+        let attrs;
+        try {
+          attrs = this.lib.C_GetAttributeValue(session, pub, [
+            { type: pkcs11js.CKA_MODULUS },
+            { type: pkcs11js.CKA_PUBLIC_EXPONENT },
+          ]);
+        } catch (err) {
+          throw mapPkcs11Error(err, 'C_GetAttributeValue(public key)');
+        }
+        bytes = data({ modulus: attrs[0]?.value as Buffer, publicExponent: attrs[1]?.value as Buffer });
+      }
+      let loggedIn = false;
+      try {
+        try {
+          this.lib.C_Login(session, pkcs11js.CKU_USER, pin);
+          loggedIn = true;
+        } catch (err) {
+          // Another session of this process is logged in (login state is per token): sign on it,
+          // and do not log it out from under its owner.
+          if (ckrOf(err) !== CKR.USER_ALREADY_LOGGED_IN) throw mapPkcs11Error(err, 'C_Login');
+        }
+        // Private objects are visible only after the login.
+        const key = this.find(session, [
+          { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
+          ...keyAttrs,
+        ])[0];
+        if (key === undefined) throw absent('private key');
+        try {
+          this.lib.C_SignInit(session, { mechanism }, key);
+          return this.lib.C_Sign(session, bytes, Buffer.alloc(1024)); // room for RSA up to 8192 bits
+        } catch (err) {
+          throw mapPkcs11Error(err, 'C_Sign');
+        }
+      } finally {
+        if (loggedIn) {
+          try {
+            this.lib.C_Logout(session);
+          } catch {
+            /* the session closes anyway */
+          }
+        }
+      }
+    });
+  }
 }
 
 export function describeKey(sel: TokenSelector): string {

@@ -20,7 +20,10 @@ describe('command registration', () => {
       'softkey confirm-today',
       'softkey status',
       'softkey close',
+      'softkey csr',
+      'softkey pkcs12',
       'ekey status',
+      'ekey csr',
     ]);
   });
 
