@@ -73,7 +73,7 @@ export class StationIdentity {
         usb = opened.source;
         this.closeUsb = () => opened.close();
       } else {
-        this.log.info(`USB 插拔事件不可用 (${opened.reason}); 每 2 秒检查一次Ekey`, 'NQ128');
+        this.log.info(`USB 插拔事件不可用 (${opened.reason}); 按 [ekey] poll_ms 定时检查Ekey`, 'NQ128');
       }
     }
     await this.guard.start(usb);
