@@ -132,6 +132,11 @@ export function createMetrics(src: MetricsSource): Registry {
     () => tokenPresent(src.tlsMode, refresh()),
   );
   gauge(
+    'nqgw_token_failures',
+    'EKey failures (removals, device errors) in the last 24 h; the vendor advises the spare EKey after repeated ones.',
+    () => refresh().ekey?.failures ?? 0,
+  );
+  gauge(
     'nqgw_soft_window_sessions_left',
     'Trading days (sessions) left after today in the soft-encryption window, as of the last soft logon; -1 when not in soft mode.',
     () => refresh().soft?.remaining ?? -1,
