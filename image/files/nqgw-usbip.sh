@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Attach (or detach) the EKey exported by a usbip server: nqgw-usbip.service.
-# USBIP_HOST and USBIP_BUSID come from /etc/nqgw/usbip.env.
+# Attach (or detach) the EKey exported by a usbip server, or keep it attached: nqgw-usbip.service
+# runs `watch`. USBIP_HOST and USBIP_BUSID come from /etc/nqgw/usbip.env; USBIP_CHECK_S (default 5)
+# is how often `watch` looks.
 set -euo pipefail
 
 usage() {
-  echo "usage: $0 attach|detach" >&2
+  echo "usage: $0 attach|detach|watch" >&2
   exit 64
+}
+
+attached() {
+  usbip port 2>/dev/null | grep -q "usbip://${USBIP_HOST}:3240/${USBIP_BUSID}"
 }
 
 [[ $# -eq 1 ]] || usage
@@ -15,7 +20,7 @@ usage() {
 case "$1" in
   attach)
     # Already attached (service restarted): nothing to do.
-    if usbip port 2>/dev/null | grep -q "usbip://${USBIP_HOST}:3240/${USBIP_BUSID}"; then
+    if attached; then
       echo "nqgw-usbip: ${USBIP_BUSID} from ${USBIP_HOST} already attached"
       exit 0
     fi
@@ -33,6 +38,26 @@ case "$1" in
     fi
     usbip detach --port="$port"
     echo "nqgw-usbip: detached port ${port}"
+    ;;
+  watch)
+    # A USB/IP connection that drops (network blip, USB server restart) takes the token away from
+    # the VM; nothing in the kernel brings it back. Look every USBIP_CHECK_S seconds and attach
+    # again: the gateway sees the token return in its slot and reconnects by itself (NQ125).
+    interval="${USBIP_CHECK_S:-5}"
+    [[ "$interval" =~ ^[1-9][0-9]*$ ]] || { echo "nqgw-usbip: USBIP_CHECK_S must be whole seconds" >&2; exit 64; }
+    was_attached=unknown
+    while true; do
+      if attached; then
+        [[ "$was_attached" == yes ]] || echo "nqgw-usbip: ${USBIP_BUSID} from ${USBIP_HOST} attached"
+        was_attached=yes
+      else
+        [[ "$was_attached" == no ]] || echo "nqgw-usbip: ${USBIP_BUSID} from ${USBIP_HOST} is not attached; attaching"
+        was_attached=no
+        usbip attach --remote="$USBIP_HOST" --busid="$USBIP_BUSID" ||
+          echo "nqgw-usbip: attach failed; next try in ${interval} s" >&2
+      fi
+      sleep "$interval"
+    done
     ;;
   *) usage ;;
 esac
