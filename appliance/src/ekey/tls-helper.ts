@@ -66,6 +66,10 @@ export function helperTlsConnector(
     // The environment is this process's, including OPENSSL_ENGINES and PKCS11_MODULE_PATH set
     // by prepareEngine() and the module's own variables ([ekey] module_env).
     const child = fork(script, [], { stdio: ['pipe', 'pipe', 'pipe', 'ipc'], execArgv: [] });
+    // An 'error' without a listener would throw in the gateway: a helper that could not be
+    // signalled, or a pipe to one that is gone (EPIPE). Its 'exit'/'close' tells what matters.
+    child.on('error', () => undefined);
+    child.stdin?.on('error', () => undefined);
     return handshake(child, server, request, signal);
   };
 }
@@ -161,8 +165,6 @@ class HelperConnection extends EventEmitter implements LinkConnection {
     if (!stdin || !stdout) throw new Error('TLS helper started without pipes');
     stdout.on('data', (chunk: Buffer) => this.emit('data', chunk));
     stdin.on('drain', () => this.emit('drain'));
-    // EPIPE when the helper is gone: 'close' tells the session; nothing more to say.
-    stdin.on('error', () => undefined);
     child.on('message', (msg: HelperReport) => {
       if (msg.type === 'error') {
         const err: NodeJS.ErrnoException = new Error(msg.message);
