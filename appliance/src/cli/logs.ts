@@ -2,10 +2,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/index.js';
 import {
-  listSegments,
+  followSegments,
   ObjectStore,
   parseLogSettings,
   shipStatusPath,
+  tailWithCursor,
   uploadArchive,
   type ShipMetrics,
 } from '../logs/index.js';
@@ -24,15 +25,29 @@ function formatLine(raw: string): string {
 
 /** The last n lines of the local structured log, oldest first. */
 export function lastLines(dir: string, n: number): string[] {
-  const out: string[] = [];
-  const segs = listSegments(dir);
-  for (let i = segs.length - 1; i >= 0 && out.length < n; i--) {
-    const lines = readFileSync(segs[i]!.file, 'utf8')
-      .split('\n')
-      .filter((l) => l.length > 0);
-    out.unshift(...lines.slice(Math.max(0, lines.length - (n - out.length))));
-  }
-  return out;
+  return tailWithCursor(dir, n).lines;
+}
+
+/**
+ * `logs tail --follow`: the last n lines, then every line appended (across segment rolls, by
+ * sequence) until SIGINT or SIGTERM, or until stdout's reader goes away (EPIPE); exit 0.
+ */
+async function follow(dir: string, n: number, print: (line: string) => void): Promise<void> {
+  const { lines, cursor } = tailWithCursor(dir, n);
+  for (const line of lines) print(line);
+  await new Promise<void>((resolve) => {
+    const follower = followSegments(dir, cursor, print);
+    const stop = (): void => {
+      follower.stop();
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      process.stdout.off('error', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    process.stdout.on('error', stop);
+  });
 }
 
 /** `nqgw logs tail|ship-status` and `nqgw archive`. */
@@ -44,11 +59,15 @@ export function registerLogsCommands(program: Command): void {
     .requiredOption('--config <file>', 'tw.ini')
     .option('-n, --lines <n>', 'number of lines', (v) => Number.parseInt(v, 10), 50)
     .option('--json', 'print the JSON lines as stored')
-    .action((opts: { config: string; lines: number; json?: boolean }) => {
+    .option('-f, --follow', 'then keep printing new lines (polled every 250 ms) until SIGINT/SIGTERM')
+    .action(async (opts: { config: string; lines: number; json?: boolean; follow?: boolean }) => {
       try {
         const settings = parseLogSettings(loadConfig(opts.config));
-        for (const line of lastLines(settings.dir, opts.lines))
+        const print = (line: string): void => {
           process.stdout.write(`${opts.json ? line : formatLine(line)}\n`);
+        };
+        if (opts.follow) await follow(settings.dir, opts.lines, print);
+        else for (const line of lastLines(settings.dir, opts.lines)) print(line);
       } catch (err) {
         printError(err);
         process.exitCode = EXIT.BAD_INPUT;

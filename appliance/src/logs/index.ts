@@ -11,6 +11,18 @@ export { Shipper, shipStatusPath, SHIP_STATUS_FILE, type ShipMetrics } from './s
 export { ObjectStore, type StoredObject } from './store.js';
 export { Backoff } from './backoff.js';
 export {
+  planRetention,
+  pruneSegments,
+  retentionLines,
+  daysBetween,
+  RETENTION_CODE,
+  RETENTION_FAILED_CODE,
+  type RetentionOptions,
+  type RetentionPlan,
+  type RetentionResult,
+} from './retention.js';
+export { followSegments, tailWithCursor, type FollowCursor } from './follow.js';
+export {
   uploadArchive,
   archiveFiles,
   type ArchiveManifest,

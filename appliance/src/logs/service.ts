@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import type winston from 'winston';
-import { systemClock, type Clock } from '../shared/index.js';
+import { cstDate, systemClock, type Clock } from '../shared/index.js';
+import { pruneSegments, RETENTION_FAILED_CODE, retentionLines } from './retention.js';
 import { listSegments, SegmentWriter, type SegmentRef } from './segments.js';
 import type { LogSettings } from './settings.js';
 import { Shipper, shipStatusPath, type ShipMetrics } from './shipper.js';
@@ -40,13 +41,19 @@ export class LogService {
   private readonly logger: winston.Logger;
   private readonly store: ObjectStore | null;
   private readonly shipper: Shipper | null;
+  private readonly spool: Spool | null;
   private dropped = 0;
+  /** The running retention round, and the CST day the last one was for. */
+  private pruning: Promise<void> | null = null;
+  private prunedFor = '';
+  private readonly onEvent: NonNullable<LogServiceOptions['onEvent']>;
 
   constructor(readonly options: LogServiceOptions) {
     const s = options.settings;
     this.clock = options.clock ?? systemClock;
     mkdirSync(s.dir, { recursive: true });
     const onEvent = options.onEvent ?? (() => undefined);
+    this.onEvent = onEvent;
     const spool = s.store
       ? new Spool({ dir: s.dir, maxBytes: s.spoolMaxBytes, keyFor: (seg) => segmentKey(s, seg) })
       : null;
@@ -57,8 +64,14 @@ export class LogService {
       maxBytes: s.segmentMaxBytes,
       maxMs: s.segmentMaxMs,
       firstSeq: Math.max(lastLocal, spool?.highestSeq ?? 0) + 1,
-      onClosed: () => this.shipper?.kick(),
+      onClosed: () => {
+        this.shipper?.kick();
+        // The first close of a new CST day (the midnight roll): yesterday's end pushes one more
+        // day past keep_days.
+        if (cstDate(this.clock.now()) !== this.prunedFor) this.prune();
+      },
     });
+    this.spool = spool;
     this.logger = createStructuredLogger(this.writer, { station: s.station, host: s.host }, (err) =>
       this.lost(err),
     );
@@ -84,6 +97,36 @@ export class LogService {
   start(): void {
     this.writer.start();
     this.shipper?.start();
+    this.prune();
+  }
+
+  /**
+   * One retention round (retention.ts) in the background, never two at once. Its failures are
+   * warn lines: a full or read-only disk must not stop the gateway.
+   */
+  private prune(): void {
+    const keepDays = this.options.settings.keepDays;
+    if (keepDays === null || this.pruning) return;
+    const now = this.clock.now();
+    this.prunedFor = cstDate(now);
+    this.pruning = pruneSegments({
+      dir: this.options.settings.dir,
+      keepDays,
+      now,
+      shipping: this.spool !== null,
+      ...(this.spool ? { sealedThrough: this.spool.sealedThroughSeq } : {}),
+      openSeq: this.writer.openSeq,
+    })
+      .then((r) => {
+        for (const line of retentionLines(r, keepDays)) this.onEvent(line.level, line.text, line.code);
+      })
+      // pruneSegments does not reject; only saying the result can fail, and then stderr is left.
+      .catch((err: Error) => {
+        process.stderr.write(`[${RETENTION_FAILED_CODE}] 日志保留: ${err.message}\n`);
+      })
+      .finally(() => {
+        this.pruning = null;
+      });
   }
 
   /**
@@ -148,6 +191,7 @@ export class LogService {
       this.logger.end();
     });
     await this.writer.stop();
+    await this.pruning;
     const drained = this.shipper ? await this.shipper.flush(flushTimeoutMs) : true;
     this.store?.destroy();
     return drained;

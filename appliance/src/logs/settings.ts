@@ -16,6 +16,8 @@ import { LogSettingsError } from './errors.js';
  *   backoff_initial_ms = 500       backoff_max_ms = 30000
  *   flush_timeout_s = 20           how long SIGTERM waits for the spool to drain
  *   archive_after = 15:30          CST; a stop after this time uploads the end-of-day archive (empty = off)
+ *   keep_days = 30                 local segments older than this many CST days are deleted once
+ *                                  shipped (1-3650; 0 or `forever` = keep them all)
  *   host = <hostname>              host part of object keys
  */
 export type FullPolicy = 'hold';
@@ -43,6 +45,8 @@ export interface LogSettings {
   flushTimeoutMs: number;
   /** Minutes after CST midnight, or null. */
   archiveAfter: number | null;
+  /** Days of local segments to keep (retention.ts), or null to keep them forever. */
+  keepDays: number | null;
 }
 
 const KNOWN = new Set([
@@ -62,6 +66,7 @@ const KNOWN = new Set([
   'backoff_max_ms',
   'flush_timeout_s',
   'archive_after',
+  'keep_days',
   'host',
 ]);
 
@@ -87,6 +92,23 @@ function secretFile(raw: Record<string, string>, key: string, base: string): str
   if ((mode & 0o077) !== 0)
     throw new LogSettingsError(key, `${file} must be mode 0600 (is ${(mode & 0o777).toString(8)})`);
   return readFileSync(file, 'utf8').trim();
+}
+
+/**
+ * keep_days: at least 1, so today's and yesterday's segments always stay (the end-of-day archive
+ * and `nqgw archive --date` for the day before read them); 0 or `forever` turns retention off.
+ */
+function keepDays(raw: Record<string, string>): number | null {
+  const v = raw.keep_days?.trim().toLowerCase();
+  if (!v) return 30;
+  if (v === 'forever') return null;
+  if (!/^\d+$/.test(v))
+    throw new LogSettingsError('keep_days', `'${v}' is not a number of days (1-3650, 0 or forever = keep)`);
+  const n = Number(v);
+  if (n === 0) return null;
+  if (n < 1 || n > 3650)
+    throw new LogSettingsError('keep_days', `${n} is outside 1-3650 (0 or forever = keep)`);
+  return n;
 }
 
 /** Read and check [logs]; every problem is a LogSettingsError naming its key. */
@@ -152,5 +174,6 @@ export function parseLogSettings(config: TwConfig, env: NodeJS.ProcessEnv = proc
     backoffMaxMs,
     flushTimeoutMs: int(raw, 'flush_timeout_s', 20, 0, 3600) * 1000,
     archiveAfter,
+    keepDays: keepDays(raw),
   };
 }

@@ -87,6 +87,14 @@ export class Spool {
     }
   }
 
+  /**
+   * Highest sequence sealed, as this spool sees it (below ship-state.json after a bad seal was
+   * set aside): retention deletes nothing above it, so it never races sealHeld for a file.
+   */
+  get sealedThroughSeq(): number {
+    return this.sealedThrough;
+  }
+
   /** Highest sequence number the spool knows of (sealed or held). */
   get highestSeq(): number {
     return Math.max(this.sealedThrough, ...this.sealed.keys());

@@ -32,6 +32,7 @@ export function testSettings(dir: string, s3: S3Lab | null, over: Partial<LogSet
     backoffMaxMs: 200,
     flushTimeoutMs: 10_000,
     archiveAfter: null,
+    keepDays: null,
     ...over,
   };
 }

@@ -105,3 +105,28 @@ describe('backoff', () => {
     expect(low.next()).toBe(50);
   });
 });
+
+describe('[logs] keep_days', () => {
+  it('defaults to 30; takes 1-3650; 0 or forever keeps everything (null)', () => {
+    const keep = (v?: string): number | null =>
+      parseLogSettings(config(v === undefined ? {} : { keep_days: v }), {}).keepDays;
+    expect(keep()).toBe(30);
+    expect(keep('')).toBe(30);
+    expect(keep('1')).toBe(1);
+    expect(keep(' 90 ')).toBe(90);
+    expect(keep('3650')).toBe(3650);
+    expect(keep('0')).toBeNull();
+    expect(keep('forever')).toBeNull();
+    expect(keep('Forever')).toBeNull();
+  });
+
+  it.each(['3651', '-1', '30d', '1.5', 'never', '7 days'])('%j is refused naming keep_days', (v) => {
+    expect(errorKey(() => parseLogSettings(config({ keep_days: v }), {}))).toBe('keep_days');
+  });
+
+  it('says what is allowed', () => {
+    expect(() => parseLogSettings(config({ keep_days: '5000' }), {})).toThrow(
+      /NQ801|\[logs\] keep_days: 5000 is outside 1-3650 \(0 or forever = keep\)/,
+    );
+  });
+});
