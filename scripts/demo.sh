@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The demo, from a fresh machine: build, write a loopback lab, start the main-station simulator
 # and the gateway, feed orders as the broker's program would, and show the status screen live.
-# DEMO_SECONDS (default 45) bounds it; DEMO_ORDERS and DEMO_RATE shape the feed. Ctrl-C stops.
+# DEMO_SECONDS (default 45) bounds it; DEMO_ORDERS and DEMO_RATE shape the feed. DEMO_EKEY=softhsm
+# puts the station's key on a SoftHSM2 token (tls mode ekey, as with a real EKey). Ctrl-C stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${DEMO_SECONDS:-45}
@@ -9,7 +10,11 @@ orders=${DEMO_ORDERS:-2000}
 rate=${DEMO_RATE:-100}
 lab=${DEMO_LAB:-.lab/demo}
 
-if [ "$(id -u)" = 0 ]; then bash scripts/ci-deps/base.sh; fi
+ekey=${DEMO_EKEY:-}
+if [ "$(id -u)" = 0 ]; then
+  bash scripts/ci-deps/base.sh
+  if [ -n "$ekey" ]; then bash scripts/ci-deps/ekey.sh; fi
+fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm install --no-audit --no-fund # not npm ci: see scripts/test.sh
 fi
@@ -27,7 +32,9 @@ if [ -z "$s3_endpoint" ]; then
   for _ in $(seq 50); do [ -s "$lab-s3.port" ] && break; sleep 0.1; done
   s3_endpoint="http://127.0.0.1:$(cat "$lab-s3.port")"
 fi
-node bin/nqgw.js lab init "$lab" --s3-endpoint "$s3_endpoint" --s3-bucket nqgw-logs
+ekey_args=()
+if [ -n "$ekey" ]; then ekey_args=(--ekey "$ekey"); fi
+node bin/nqgw.js lab init "$lab" --s3-endpoint "$s3_endpoint" --s3-bucket nqgw-logs "${ekey_args[@]}"
 admin_url=$(node -e "console.log(require(require('path').resolve(process.argv[1], 'lab.json')).sim.adminUrl)" "$lab")
 station=$(node -e "console.log(require(require('path').resolve(process.argv[1], 'lab.json')).station)" "$lab")
 node bin/nqgw.js sim --config "$lab/sim.ini" >"$lab/sim.log" 2>&1 &
