@@ -315,6 +315,7 @@ export class Gateway extends EventEmitter {
       lastHeartbeatAt: this.lastHeartbeatAt === null ? null : new Date(this.lastHeartbeatAt).toISOString(),
       holds: [...this.holds],
       clock: this.clockGuard ? { state: this.clockGuard.state, offsetMs: this.clockGuard.offsetMs } : null,
+      tlsMode: this.config.tls.mode,
       ...(this.identity?.view() ?? { ekey: null, soft: null }),
       startedAt: new Date(this.startedAt).toISOString(),
       updatedAt: new Date(now).toISOString(),

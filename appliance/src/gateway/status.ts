@@ -31,6 +31,8 @@ export interface GatewayStatus {
   holds: string[];
   /** The NTP drift watchdog's view, when tw.ini has a [clock] section. */
   clock: { state: string; offsetMs: number | null } | null;
+  /** `[tls] mode`: where the station's key is (a key file, the EKey, the soft certificate). */
+  tlsMode: string;
   /** The EKey's slot and failure count (`[tls] mode = ekey`), else null. */
   ekey: { present: boolean | null; failures: number } | null;
   /** The soft-encryption window as of the last soft logon (`[tls] mode = soft`), else null. */

@@ -30,13 +30,16 @@ function linkClass(w){return w==='正常'?'ok':w==='正在连接'?'warn':w==='�
 function addLine(l){const d=document.createElement('div');d.className='l-'+l.level;
 d.textContent=cst(l.time)+(l.code?' ['+l.code+']':'')+' '+l.text;const log=$('log');log.appendChild(d);
 while(log.childNodes.length>300)log.removeChild(log.firstChild);log.scrollTop=log.scrollHeight;}
+function keyText(s){if(s.ekey)return (s.ekey.present===false?'Ekey 未插入':s.ekey.present?'Ekey 已插入':'Ekey 未知')+(s.ekey.failures?' (故障 '+s.ekey.failures+' 次)':'');
+if(s.soft)return '软加密 第 '+s.soft.day+'/'+s.soft.of+' 个交易日, 剩余 '+s.soft.remaining;
+return s.tlsMode==='soft'?'软加密 (未登录)':s.tlsMode==='ekey'?'Ekey 未知':'证书文件';}
 function render(m){const s=m.status;
 text($('station'),s.station);text($('server'),s.server||'-');text($('units'),s.units.join(', '));
 for(const k of ['returns','pending','sent','accepted','rejected'])text($(k),s[k]);
 text($('market'),s.marketState);text($('notice'),s.notice||'(无)');
 const b=$('link');b.className='banner '+linkClass(s.linkState);
 text(b,'通信状态: '+s.linkState+(s.holds.length?'  ·  暂停发送 ('+s.holds.join(', ')+')':''));
-text($('key'),s.ekey?(s.ekey.present===false?'Ekey 未插入':s.ekey.present?'Ekey 已插入':'Ekey 未知')+(s.ekey.failures?' (故障 '+s.ekey.failures+' 次)':''):s.soft?'软加密 第 '+s.soft.day+'/'+s.soft.of+' 个交易日, 剩余 '+s.soft.remaining:'证书文件 / 未登录');
+text($('key'),keyText(s));
 text($('clock'),s.clock?s.clock.state+(s.clock.offsetMs==null?'':' '+s.clock.offsetMs.toFixed(1)+' ms'):'未配置');
 const a=$('alerts');a.replaceChildren();
 if(!m.alerts.length){const d=document.createElement('div');d.className='alert info';d.textContent='无告警 (no active alerts)';a.appendChild(d);}

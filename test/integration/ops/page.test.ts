@@ -77,6 +77,7 @@ describe('status page in Chromium', () => {
       expect(body, word).toContain(word);
     }
     expect(await text('units')).toBe('729900, 729901');
+    expect(await text('key')).toBe('证书文件'); // the lab's [tls] mode = file
     expect(await text('log')).toMatch(/\d\d:\d\d:\d\d \[NQ302\] 小站端与服务器连接成功/);
   });
 

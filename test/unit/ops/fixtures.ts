@@ -20,6 +20,7 @@ export function makeStatus(over: Partial<GatewayStatus> = {}): GatewayStatus {
     lastHeartbeatAt: null,
     holds: [],
     clock: null,
+    tlsMode: 'file',
     ekey: null,
     soft: null,
     startedAt: new Date(0).toISOString(),
