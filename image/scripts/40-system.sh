@@ -8,6 +8,8 @@ s="$NQGW_STAGE"
 install -m 0644 "$s/systemd/nqgw.service" /etc/systemd/system/nqgw.service
 install -m 0644 "$s/systemd/nqgw-firstboot.service" /etc/systemd/system/nqgw-firstboot.service
 install -m 0644 "$s/systemd/nqgw-usbip.service" /etc/systemd/system/nqgw-usbip.service
+install -m 0644 "$s/systemd/nqgw-daily.service" /etc/systemd/system/nqgw-daily.service
+install -m 0644 "$s/systemd/nqgw-daily.timer" /etc/systemd/system/nqgw-daily.timer
 
 install -d -m 0755 /etc/udev/rules.d
 install -m 0644 "$s/udev/70-nqgw-ekey.rules" /etc/udev/rules.d/70-nqgw-ekey.rules
@@ -31,7 +33,9 @@ fi
 
 # Unit state: first boot and the firewall on; the gateway itself is started at cutover
 # (nqgw cutover), so it is installed but not enabled; usbip only when /etc/nqgw/usbip.env exists.
+# The daily-start timer is on everywhere: it starts nqgw.service on trading mornings only where
+# nqgw.service is enabled, which cutover does on a GO, so on a standby it does nothing.
 # (systemctl enable works the same inside a chroot, where nothing runs.)
 systemctl enable --quiet nqgw-firstboot.service nqgw-usbip.service nftables.service \
-  chrony.service ssh.service
+  chrony.service ssh.service nqgw-daily.timer
 echo "40-system: units, udev rules and templates installed"

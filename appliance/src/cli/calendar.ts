@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { AppError } from '../shared/index.js';
 import { loadConfig } from '../config/index.js';
-import { loadTradingCalendar, type TradingCalendar } from '../calendar/index.js';
+import { cstIsoDate, loadTradingCalendar, type DayInfo, type TradingCalendar } from '../calendar/index.js';
 import { softSettingsFromConfig } from '../ekey/index.js';
 import { EXIT } from './output.js';
 
@@ -42,8 +42,92 @@ export function registerCalendarCommands(program: Command): void {
     .action((opts: CalendarCountOptions) => {
       process.exitCode = runCalendarCount(opts);
     });
+  calendar
+    .command('today')
+    .description(
+      'is today (CST) a trading day? exit 0 yes, 1 no (weekend, holiday, adjusted working weekend), 3 no data for the year, 2 bad arguments',
+    )
+    .option('--calendar-dir <dir>', 'operator calendar files (YYYY.json), overriding shipped years')
+    .option('--config <file>', 'tw.ini: take the operator calendar directory from [soft] calendar_dir')
+    .option('--json', 'print the day as JSON')
+    .option(
+      '--exec-condition',
+      'for systemd ExecCondition=: exit 255 (unit failed) instead of 2 or 3, which systemd would take as a quiet skip',
+    )
+    // commander's own usage errors exit 1, which here means "not a trading day" and, under
+    // ExecCondition=, a silent skip. Bad arguments must read as bad arguments.
+    .exitOverride((err) => {
+      if (err.exitCode === 0) process.exit(0); // --help
+      process.exit(process.argv.includes('--exec-condition') ? EXEC_CONDITION_FAIL : EXIT.BAD_INPUT);
+    })
+    .action((opts: CalendarTodayOptions) => {
+      process.exitCode = runCalendarToday(opts);
+    });
 }
 
+/**
+ * `nqgw calendar today [--calendar-dir DIR | --config F] [--json] [--exec-condition]`: whether
+ * today, the exchange's (CST) date, is a trading day. Made for nqgw-daily.service, which starts
+ * the active replica's gateway each trading morning.
+ */
+export interface CalendarTodayOptions {
+  calendarDir?: string;
+  config?: string;
+  json?: boolean;
+  /** Map every outcome but 0 and 1 to 255 (see EXEC_CONDITION_FAIL). */
+  execCondition?: boolean;
+}
+
+/** Exit of `calendar today` for a day that does not trade. */
+export const NOT_TRADING = 1;
+
+/**
+ * systemd's ExecCondition= skips the unit quietly on exit 1..254 and fails it only on 255 or a
+ * crash. "No calendar data for this year" (3) or a broken tw.ini (2) must not look like a
+ * holiday: the gateway would silently stay down on a trading day. Under --exec-condition they
+ * become 255, so nqgw-daily.service fails and shows in `systemctl --failed` and the alarms.
+ */
+export const EXEC_CONDITION_FAIL = 255;
+
+/**
+ * The day's verdict at instant `now` (ms). Separate from the commander action so the tests give
+ * the date instead of waiting for a weekend.
+ */
+export function runCalendarToday(
+  opts: CalendarTodayOptions,
+  io: CliIo = stdio,
+  now: number = Date.now(),
+): number {
+  const failExit = (code: number): number => (opts.execCondition ? EXEC_CONDITION_FAIL : code);
+  const today = cstIsoDate(now);
+  let day: DayInfo;
+  try {
+    day = openCalendar(opts).describeDay(today);
+  } catch (err) {
+    if (!(err instanceof AppError)) {
+      // Under ExecCondition= an uncaught exception would exit 1 (= not a trading day): say it
+      // here and fail instead.
+      if (!opts.execCondition) throw err;
+      io.err(`nqgw calendar today: ${(err as Error)?.stack ?? String(err)}`);
+      return EXEC_CONDITION_FAIL;
+    }
+    io.err(`[${err.code}] ${err.message}`);
+    if (err.hint) io.err(`  -> ${err.hint}`);
+    return failExit(calendarExit(err));
+  }
+  const trading = day.kind === 'trading';
+  if (opts.json) {
+    io.out(JSON.stringify({ ...day, trading }, null, 2));
+  } else if (trading) {
+    io.out(`${today} is a trading day`);
+  } else {
+    const why = day.kind === 'holiday' ? `holiday ${day.name ?? ''}`.trim() : day.kind;
+    io.out(`${today} is not a trading day (${why})`);
+  }
+  return trading ? EXIT.OK : NOT_TRADING;
+}
+
+/** The calendar with the operator's directory: --calendar-dir, else tw.ini [soft] calendar_dir. */
 function openCalendar(opts: { calendarDir?: string; config?: string }): TradingCalendar {
   let operatorDir: string | null = opts.calendarDir ?? null;
   if (operatorDir === null && opts.config !== undefined) {

@@ -17,12 +17,15 @@ import {
 } from './preflight.js';
 import { CutoverReport, formatSeconds, type ReportSink, type StepRecord } from './report.js';
 import {
+  enableDailyStart,
   planStart,
+  runSystemctl,
   startGateway,
   stopPid,
   tail,
   verifyGateway,
   type Started,
+  type SystemctlRunner,
   type VerifyPhase,
 } from './start.js';
 
@@ -73,6 +76,7 @@ export async function runCutover(
   options: CutoverOptions,
   sink: ReportSink | null,
   clock: Clock = systemClock,
+  systemctl: SystemctlRunner = runSystemctl,
 ): Promise<CutoverResult> {
   const report = new CutoverReport(clock, sink);
   const drill = options.drill === true;
@@ -137,7 +141,7 @@ export async function runCutover(
       report.note(`NO-GO: preflight failed; nothing was started (${formatSeconds(report.elapsed())}).`);
       return result(false, CUTOVER_EXIT.NO_GO);
     }
-    outcome = await startAndVerify(report, target, options, timeoutS, clock, result, scratch);
+    outcome = await startAndVerify(report, target, options, timeoutS, clock, result, scratch, systemctl);
   } finally {
     if (scratch) {
       const dir = scratch.dir;
@@ -165,6 +169,7 @@ async function startAndVerify(
   clock: Clock,
   result: (go: boolean, exitCode: number, extra?: Partial<CutoverResult>) => CutoverResult,
   scratch: Scratch | null,
+  systemctl: SystemctlRunner,
 ): Promise<CutoverResult> {
   const plan = planStart(config.source, options.startCommand, scratch === null);
   const holder: { started?: Started } = {};
@@ -236,6 +241,9 @@ async function startAndVerify(
     });
   }
   const go = verdict.ok && !report.failed();
+  // Only a verified GO makes this the replica that starts itself each trading morning.
+  const enabled = enableDailyStart(plan, go, scratch !== null, systemctl);
+  if (enabled) report.add('enable', 'daily start (nqgw.service enabled)', enabled);
   if (!go && !scratch && pid !== null) {
     report.note(
       `the gateway (pid ${pid}) was left running: it keeps trying the servers. Stop it with kill ${pid} if you decide against it.`,

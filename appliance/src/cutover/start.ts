@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readStatusSnapshot, type GatewayStatus } from '../gateway/index.js';
 import { isAlive } from './preflight.js';
+import type { StepOutcome } from './report.js';
 
 export const GATEWAY_OUT = 'gateway.out';
 
@@ -100,6 +101,49 @@ export function startGateway(plan: StartPlan, configPath: string, stateDir: stri
   });
   child.unref();
   return { plan, child, exit: () => code, outFile };
+}
+
+/** Runs `systemctl ARGS`; injected by the tests, which have no systemd to talk to. */
+export type SystemctlRunner = (args: string[]) => { status: number | null; stderr: string };
+
+export const runSystemctl: SystemctlRunner = (args) => {
+  const r = spawnSync('systemctl', args, { encoding: 'utf8' });
+  return { status: r.status, stderr: (r.stderr || r.error?.message || '').trim() };
+};
+
+/** What the report says on success; docs/operations.md quotes it. */
+export const ENABLED_NOTE = 'nqgw.service enabled: this replica starts each trading morning';
+
+/**
+ * After a GO: mark this replica as the active one by enabling nqgw.service. nqgw-daily.timer
+ * (image/systemd) starts nqgw.service each trading morning only where it is enabled, because the
+ * gateway exits after the close (auto_exit) and a clean exit is not restarted. A standby's unit
+ * stays disabled, so the same timer on it does nothing. Fail-back: systemctl disable --now nqgw.
+ *
+ * Returns null when there is nothing to do: not a GO, a drill (which must leave the host as it
+ * was), or a gateway not started through systemd (lab, --start-command: no unit to enable).
+ * A failure to enable is a WARN: today's gateway is up and logged on, only tomorrow's automatic
+ * start is missing, which the operator can fix by hand; it must not turn a GO into a NO-GO.
+ */
+export function enableDailyStart(
+  plan: StartPlan,
+  go: boolean,
+  drill: boolean,
+  systemctl: SystemctlRunner = runSystemctl,
+): StepOutcome | null {
+  if (!go || drill || plan.kind !== 'systemd') return null;
+  const r = systemctl(['enable', 'nqgw.service']);
+  if (r.status === 0) {
+    return {
+      verdict: 'OK',
+      detail: `${ENABLED_NOTE} (nqgw-daily.timer; fail back with systemctl disable --now nqgw)`,
+    };
+  }
+  return {
+    verdict: 'WARN',
+    detail: `systemctl enable nqgw.service failed (${r.status ?? 'no exit status'})${r.stderr ? `: ${r.stderr}` : ''}`,
+    hint: 'the gateway is running; run systemctl enable nqgw.service by hand, or tomorrow morning nobody starts it',
+  };
 }
 
 export function tail(file: string, lines = 8): string {

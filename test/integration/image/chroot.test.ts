@@ -64,6 +64,9 @@ describe.runIf(SLOW)('provisioning in a debootstrap chroot (NQGW_SLOW_IMAGE_CHEC
     expect(wants('multi-user.target', 'chrony.service')).toBe(true);
     expect(wants('sysinit.target', 'nftables.service')).toBe(true);
     expect(wants('multi-user.target', 'nqgw.service')).toBe(false);
+    // The daily start is armed on every replica; it only acts where cutover enabled nqgw.service.
+    expect(wants('timers.target', 'nqgw-daily.timer')).toBe(true);
+    expect(wants('multi-user.target', 'nqgw-daily.service')).toBe(false);
   });
 
   it('systemd-analyze verify passes against the real binaries in the chroot', () => {

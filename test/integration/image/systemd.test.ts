@@ -1,13 +1,14 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { output, run, tool, unitRoot, UNITS } from './tools.js';
+import { IMAGE, output, run, SERVICES, tool, unitRoot, UNITS } from './tools.js';
 
 /** Highest `systemd-analyze security` exposure accepted per unit (0 = locked down, 10 = open). */
 const MAX_EXPOSURE: Record<string, number> = {
   'nqgw.service': 4.0,
   'nqgw-firstboot.service': 5.0,
   'nqgw-usbip.service': 5.0,
+  'nqgw-daily.service': 3.0,
 };
 
 describe('systemd units (systemd-analyze)', () => {
@@ -21,9 +22,17 @@ describe('systemd units (systemd-analyze)', () => {
     if (root) rmSync(root, { recursive: true, force: true });
   });
 
-  it('ships the gateway, first-boot and usbip units, each with an exposure limit', () => {
-    expect(UNITS).toEqual(['nqgw-firstboot.service', 'nqgw-usbip.service', 'nqgw.service']);
-    for (const u of UNITS) expect(MAX_EXPOSURE[u], `no exposure limit for ${u}`).toBeDefined();
+  it('ships the gateway, first-boot, usbip and daily-start units, each service with an exposure limit', () => {
+    expect(UNITS).toEqual([
+      'nqgw-daily.service',
+      'nqgw-daily.timer',
+      'nqgw-firstboot.service',
+      'nqgw-usbip.service',
+      'nqgw.service',
+    ]);
+    // A timer runs no process, so it has no exposure; every service has a limit.
+    expect(SERVICES).toEqual(UNITS.filter((u) => !u.endsWith('.timer')));
+    for (const u of SERVICES) expect(MAX_EXPOSURE[u], `no exposure limit for ${u}`).toBeDefined();
   });
 
   it.each(UNITS)('systemd-analyze verify %s: no errors, no warnings', (unit) => {
@@ -42,7 +51,7 @@ describe('systemd units (systemd-analyze)', () => {
     expect(r.stderr).toMatch(/Failed to parse service restart specifier/);
   });
 
-  it.each(UNITS)('systemd-analyze security --offline=yes %s stays under its exposure limit', (unit) => {
+  it.each(SERVICES)('systemd-analyze security --offline=yes %s stays under its exposure limit', (unit) => {
     const r = run(analyze, ['security', '--offline=yes', `--root=${root}`, '--no-pager', unit]);
     expect(r.status, output(r)).toBe(0);
     const m = /Overall exposure level for \S+: (\d+\.\d)/.exec(r.stdout);
@@ -51,5 +60,38 @@ describe('systemd units (systemd-analyze)', () => {
     // Printed so the report can quote it.
     console.log(`systemd-analyze security ${unit}: ${score}`);
     expect(score).toBeLessThan(MAX_EXPOSURE[unit] as number);
+  });
+
+  it('the daily timer fires at 08:30 China Standard Time on weekdays (systemd-analyze calendar)', () => {
+    const timer = readFileSync(join(IMAGE, 'systemd', 'nqgw-daily.timer'), 'utf8');
+    const spec = /^OnCalendar=(.+)$/m.exec(timer)?.[1]?.trim();
+    expect(spec).toBe('Mon..Fri *-*-* 08:30:00 Asia/Shanghai');
+    // Print the next elapses in UTC whatever this machine's zone: 08:30 CST is 00:30 UTC.
+    const r = run(analyze, ['calendar', '--iterations=5', spec as string], {
+      env: { ...process.env, TZ: 'UTC' },
+    });
+    expect(r.status, output(r)).toBe(0);
+    expect(r.stdout, output(r)).toContain(`Normalized form: ${spec}`);
+    const elapses = [
+      ...r.stdout.matchAll(/(?:Next elapse|Iter\. #\d+): (\w{3}) \d{4}-\d\d-\d\d (\d\d:\d\d:\d\d) UTC/g),
+    ];
+    expect(elapses, output(r)).toHaveLength(5);
+    for (const m of elapses) {
+      expect(['Mon', 'Tue', 'Wed', 'Thu', 'Fri']).toContain(m[1]);
+      expect(m[2]).toBe('00:30:00');
+    }
+    expect(timer).toMatch(/^Persistent=false$/m);
+    expect(timer).toMatch(/^AccuracySec=1min$/m);
+  });
+
+  it('the daily service starts nqgw.service only where it is enabled and only on a trading day', () => {
+    const unit = readFileSync(join(IMAGE, 'systemd', 'nqgw-daily.service'), 'utf8');
+    const lines = unit.split('\n').filter((l) => /^Exec[A-Za-z]*=/.test(l));
+    expect(lines).toEqual([
+      'ExecCondition=/usr/bin/systemctl is-enabled --quiet nqgw.service',
+      'ExecCondition=/usr/local/bin/nqgw calendar today --config /etc/nqgw/tw.ini --exec-condition',
+      'ExecStart=/usr/bin/systemctl start nqgw.service',
+    ]);
+    expect(unit).toMatch(/^Type=oneshot$/m);
   });
 });

@@ -7,9 +7,12 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 export const IMAGE = join(REPO, 'image');
+/** Every unit the image ships: services and the daily-start timer. */
 export const UNITS = readdirSync(join(IMAGE, 'systemd'))
-  .filter((n) => n.endsWith('.service'))
+  .filter((n) => n.endsWith('.service') || n.endsWith('.timer'))
   .sort();
+/** The services among them: what `systemd-analyze security` scores (a timer runs no process). */
+export const SERVICES = UNITS.filter((n) => n.endsWith('.service'));
 
 /** Debian package that provides each tool (what scripts/ci-deps/infra.sh installs). */
 const PACKAGE: Record<string, string> = {
