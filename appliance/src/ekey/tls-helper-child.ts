@@ -115,20 +115,15 @@ function connect(req: HelperConnectRequest): void {
   });
   socket.on('error', (err: NodeJS.ErrnoException) => {
     clearTimeout(timer);
-    if (!state.up) {
-      failAndExit(err, state.tcpUp);
-      return;
-    }
-    report({
-      type: 'error',
-      message: err.message,
-      ...(err.code !== undefined ? { code: err.code } : {}),
-      tcpUp: true,
-    });
+    if (state.up) report(errorReport(err, true));
+    else failAndExit(err, state.tcpUp);
   });
-  // After the session: exit once the socket has closed (its 'close' follows any 'error').
+  // The socket's 'close' follows any 'error': the end of this process either way (after the
+  // reports are out: IPC is asynchronous).
   socket.on('close', () => {
-    if (state.up) process.exit(0);
+    clearTimeout(timer);
+    if (state.up) exitAfterReports(0);
+    else failAndExit(new Error('connection closed during the TLS handshake'), state.tcpUp);
   });
   // The gateway died or let go: no orphan may keep the station's one session open.
   process.on('disconnect', () => {

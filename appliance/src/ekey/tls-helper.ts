@@ -20,6 +20,8 @@ import type { HelperConnectRequest, HelperReport } from './tls-helper-child.js';
 
 /** How long a closing helper may take to flush a goodbye before it is killed. */
 const CLOSE_GRACE_MS = 500;
+/** How long a helper that reported an error may take to exit before it is killed. */
+const REPORT_GRACE_MS = 1000;
 /** The helper's stderr kept for an error message (libp11 explains itself there). */
 const STDERR_KEEP = 2048;
 
@@ -94,6 +96,11 @@ function handshake(
   return new Promise<LinkConnection>((resolve, reject) => {
     let tcpUp = false;
     let settled = false;
+    // The helper reports an error and exits; its last words on stderr (libp11 explains itself
+    // there) may come after the report, and 'exit' may come before the report is read. So the
+    // verdict waits for 'close' (output, stderr and channel done), or a short grace after a report.
+    let reported: Extract<HelperReport, { type: 'error' }> | null = null;
+    let graceTimer: NodeJS.Timeout | null = null;
     const fail = (err: unknown): void => {
       if (settled) return;
       settled = true;
@@ -101,31 +108,47 @@ function handshake(
       child.kill('SIGKILL');
       reject(err);
     };
+    const failReported = (why: string): void =>
+      fail(
+        reported
+          ? helperError(server, reported, stderr)
+          : tcpUp
+            ? classifyConnectError(server, new Error(why), true)
+            : new ConnectFailedError(server, why),
+      );
     const onMessage = (msg: HelperReport): void => {
+      if (settled) return;
       if (msg.type === 'tcp') tcpUp = true;
-      else if (msg.type === 'error') fail(helperError(server, msg, stderr));
-      else if (!settled) {
+      else if (msg.type === 'error') {
+        reported = msg;
+        graceTimer ??= setTimeout(
+          () => failReported('TLS helper did not exit after its report'),
+          REPORT_GRACE_MS,
+        );
+      } else {
         settled = true;
         cleanup();
         const peer = certificateSubject({ subject: msg.subject } as unknown as PeerCertificate);
         resolve(new HelperConnection(child, peer));
       }
     };
-    const onExit = (code: number | null, sig: NodeJS.Signals | null): void => {
+    const onClose = (code: number | null, sig: NodeJS.Signals | null): void => {
       const why = `TLS helper exited (${sig ?? `code ${String(code)}`})${stderr ? `: ${stderr.trim()}` : ''}`;
-      fail(tcpUp ? classifyConnectError(server, new Error(why), true) : new ConnectFailedError(server, why));
+      // A report still queued behind the close is read first.
+      setImmediate(() => failReported(why));
     };
     const onSpawnError = (err: Error): void =>
       fail(new ConnectFailedError(server, `TLS helper: ${err.message}`, err));
     const onAbort = (): void => fail(new ConnectAbortedError(server));
     function cleanup(): void {
+      if (graceTimer) clearTimeout(graceTimer);
       child.off('message', onMessage);
-      child.off('exit', onExit);
+      child.off('close', onClose);
       child.off('error', onSpawnError);
       signal.removeEventListener('abort', onAbort);
     }
     child.on('message', onMessage);
-    child.on('exit', onExit);
+    child.on('close', onClose);
     child.on('error', onSpawnError);
     signal.addEventListener('abort', onAbort, { once: true });
     child.send(request);
@@ -155,6 +178,7 @@ function helperError(
  */
 class HelperConnection extends EventEmitter implements LinkConnection {
   private killTimer: NodeJS.Timeout | null = null;
+  private flowing = false;
 
   constructor(
     private readonly child: ChildProcess,
@@ -163,10 +187,11 @@ class HelperConnection extends EventEmitter implements LinkConnection {
     super();
     const { stdin, stdout } = child;
     if (!stdin || !stdout) throw new Error('TLS helper started without pipes');
-    stdout.on('data', (chunk: Buffer) => this.emit('data', chunk));
     stdin.on('drain', () => this.emit('drain'));
     child.on('message', (msg: HelperReport) => {
-      if (msg.type === 'error') {
+      // Nobody listening any more (a connection let go of): nothing to tell, and an 'error'
+      // without a listener would throw.
+      if (msg.type === 'error' && this.listenerCount('error') > 0) {
         const err: NodeJS.ErrnoException = new Error(msg.message);
         if (msg.code !== undefined) err.code = msg.code;
         this.emit('error', err);
@@ -176,6 +201,17 @@ class HelperConnection extends EventEmitter implements LinkConnection {
       if (this.killTimer) clearTimeout(this.killTimer);
       this.emit('close');
     });
+  }
+
+  /** The helper's output flows from the first 'data' listener on: nothing read is dropped. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- EventEmitter's own signature
+  override on(event: string | symbol, listener: (...args: any[]) => void): this {
+    super.on(event, listener);
+    if (event === 'data' && !this.flowing) {
+      this.flowing = true;
+      this.child.stdout?.on('data', (chunk: Buffer) => this.emit('data', chunk));
+    }
+    return this;
   }
 
   write(data: Buffer): boolean {

@@ -258,6 +258,36 @@ describe.skipIf(missing !== null)('TLS helper process with the key on SoftHSM2',
     expect(helperPids(process.pid)).toEqual([]);
   });
 
+  it('a live session reset by the server: the error reaches the gateway (ECONNRESET), then close', async () => {
+    // A TCP hop in front of the main station that can reset the connection (RST, not a clean
+    // close): what a firewall or a crashed server does to a live session.
+    const fronts = new Set<net.Socket>();
+    const front = net.createServer((client) => {
+      fronts.add(client);
+      const upstream = net.connect(address.port, address.host);
+      client.pipe(upstream).pipe(client);
+      client.on('error', () => upstream.destroy());
+      upstream.on('error', () => client.destroy());
+    });
+    await new Promise<void>((r) => front.listen(0, '127.0.0.1', () => r()));
+    try {
+      const port = (front.address() as AddressInfo).port;
+      const conn = await ekeyConnect()(
+        { name: 'front', host: '127.0.0.1', port },
+        new AbortController().signal,
+      );
+      const errors: string[] = [];
+      conn.on('error', (e) => errors.push((e as NodeJS.ErrnoException).code ?? e.message));
+      const done = closed(conn);
+      expect(await readBytes(conn, `ok ${STATION}\n`.length)).toBe(`ok ${STATION}\n`);
+      for (const c of fronts) c.resetAndDestroy();
+      await done;
+      expect(errors).toEqual(['ECONNRESET']);
+    } finally {
+      front.close();
+    }
+  });
+
   it('an aborted attempt kills its helper (a server that never answers the handshake)', async () => {
     const silent = net.createServer(() => undefined);
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
