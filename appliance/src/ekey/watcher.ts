@@ -117,13 +117,25 @@ export class TokenWatcher extends EventEmitter {
         }
         const before = this.present;
         this.present = now;
-        if (before === true && !now) this.emit('removed');
-        if (before === false && now) this.emit('returned');
+        if (before === true && !now) this.tell('removed');
+        if (before === false && now) this.tell('returned');
       } while (this.again);
     })().finally(() => {
       this.probing = null;
     });
     return this.probing;
+  }
+
+  /**
+   * Emit without letting a throwing listener turn into an unhandled rejection of a probe that
+   * nobody awaits (timer and USB callbacks): that would end the gateway.
+   */
+  private tell(event: 'removed' | 'returned'): void {
+    try {
+      this.emit(event);
+    } catch (err) {
+      process.emitWarning(`TokenWatcher '${event}' listener failed: ${(err as Error).message}`);
+    }
   }
 
   /** A token failure (device error, failed handshake on the token). Returns the count in the window. */

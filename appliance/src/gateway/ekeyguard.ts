@@ -1,9 +1,7 @@
-import type { TwConfig } from '../config/index.js';
 import {
   EkeyDeviceError,
   Pkcs11Module,
   TokenWatcher,
-  ekeySettingsFromConfig,
   type EkeySettings,
   type UsbEventSource,
 } from '../ekey/index.js';
@@ -27,11 +25,13 @@ export interface EkeyView {
 export const EKEY_HOLD = 'ekey-absent';
 
 /**
- * Hot-plug for `[tls] mode = ekey`. Watches the token's slot (pkcs11js, every 2 s, and at once on
- * an EKey's USB attach/detach); when the token goes, the link is closed cleanly and held (orders
+ * Hot-plug for `[tls] mode = ekey`. Watches the token's slot (pkcs11js, every `[ekey] poll_ms`,
+ * and at once on an EKey's USB attach/detach); when the token goes, the link is closed cleanly and held (orders
  * wait in NQWT.DBF); when it is back, the link connects at once through a new TLS helper process
  * (a fresh pkcs11 engine), with no restart. Removals and device errors on connect are counted;
- * after repeated ones the vendor's advice to use the spare EKey is logged (NQ126).
+ * from the third within 24 h on, each one logs the vendor's advice to use the spare EKey (NQ126).
+ * The probe is a synchronous pkcs11js call on the gateway's thread: a driver that hangs in
+ * C_GetSlotList would stall the gateway (docs/ekey.md says so; drivers answer with errors here).
  */
 export class EkeyGuard {
   private watcher: TokenWatcher | null = null;
@@ -51,11 +51,6 @@ export class EkeyGuard {
     this.probe = () => module.present(settings);
     this.usbIds = settings.usbIds ?? [];
     this.intervalMs = options.intervalMs ?? settings.pollMs;
-  }
-
-  static fromConfig(config: TwConfig, log: OperatorLog, link: LinkHold, clock: Clock): EkeyGuard | null {
-    if (config.tls.mode !== 'ekey') return null;
-    return new EkeyGuard(ekeySettingsFromConfig(config), log, link, clock);
   }
 
   /**
@@ -96,9 +91,10 @@ export class EkeyGuard {
         return await connect(server, signal);
       } catch (err) {
         if (err instanceof EkeyDeviceError && this.watcher) {
-          this.watcher.recordFailure();
-          // A device error may mean the token just went: look now rather than in 2 s.
-          void this.watcher.check();
+          // A device error may mean the token just went: look now. Gone, the removal counts as
+          // the failure (once); still there, the device error itself does.
+          await this.watcher.check();
+          if (this.watcher.present === true) this.watcher.recordFailure();
         }
         throw err;
       }

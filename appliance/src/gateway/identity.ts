@@ -1,9 +1,14 @@
 import type { TwConfig } from '../config/index.js';
 import {
+  Pkcs11Module,
+  SOFT_IN_USE_MESSAGE as SOFT_IN_USE,
+  applyModuleEnv,
   closeSoftWindowOnEkey,
+  ekeySettingsFromConfig,
   helperTlsConnector,
   openUsbEventSource,
   softModeAllowedToday,
+  type EkeySettings,
   type UsbEventSource,
 } from '../ekey/index.js';
 import type { Connector, TlsCredentials } from '../link/index.js';
@@ -36,8 +41,11 @@ export interface IdentityDeps {
 export class StationIdentity {
   readonly credentials: TlsCredentials;
   private guard: EkeyGuard | null = null;
-  private soft: SoftView | null = null;
+  /** The soft window as of its last look (at most a minute old): the ledger is read, not pushed. */
+  private softSeen: { at: number; view: SoftView | null } | null = null;
   private closeUsb: (() => void) | null = null;
+  /** `[tls] mode = ekey`: one module for the credentials and the guard. */
+  private readonly ekey: { settings: EkeySettings; module: Pkcs11Module } | null = null;
 
   constructor(
     private readonly config: TwConfig,
@@ -45,7 +53,12 @@ export class StationIdentity {
     private readonly clock: Clock,
     private readonly deps: IdentityDeps = {},
   ) {
-    this.credentials = deps.credentials ?? credentialsFor(config, clock);
+    if (config.tls.mode === 'ekey' && !deps.credentials) {
+      const settings = ekeySettingsFromConfig(config);
+      applyModuleEnv(settings); // before the module's C_Initialize reads them
+      this.ekey = { settings, module: new Pkcs11Module(settings.module) };
+    }
+    this.credentials = deps.credentials ?? credentialsFor(config, clock, this.ekey ?? undefined);
   }
 
   /**
@@ -53,14 +66,14 @@ export class StationIdentity {
    * what the EKey guard holds and releases.
    */
   connector(link: LinkHold): Connector | undefined {
-    if (this.config.tls.mode !== 'ekey' || this.deps.credentials) return undefined;
-    this.guard = EkeyGuard.fromConfig(this.config, this.log, link, this.clock);
+    if (!this.ekey) return undefined;
+    this.guard = new EkeyGuard(this.ekey.settings, this.log, link, this.clock, { module: this.ekey.module });
     const connect = helperTlsConnector(
       this.credentials,
       this.config.tls.serverName,
       this.config.link.connectTimeoutMs,
     );
-    return this.guard ? this.guard.wrap(connect) : connect;
+    return this.guard.wrap(connect);
   }
 
   /** Before the link starts: an absent EKey holds it from the outset. */
@@ -98,34 +111,48 @@ export class StationIdentity {
   }
 
   view(): { ekey: EkeyView | null; soft: SoftView | null } {
-    return { ekey: this.guard?.view() ?? null, soft: this.soft };
+    return { ekey: this.guard?.view() ?? null, soft: this.softView() };
+  }
+
+  /**
+   * Soft mode: today's window while the rules allow a soft logon today, else null, so a window
+   * that ended or a day not confirmed shows as a key not usable (status, SOFT_MODE, metrics).
+   * The ledger is read again after a minute, or at each soft logon.
+   */
+  private softView(fresh = false): SoftView | null {
+    if (this.config.tls.mode !== 'soft') return null;
+    const now = this.clock.now();
+    if (!fresh && this.softSeen && now - this.softSeen.at < 60_000) return this.softSeen.view;
+    let view: SoftView | null = null;
+    try {
+      const today = softModeAllowedToday(this.config, this.clock);
+      if (today.ok) {
+        const { window, day } = today;
+        view = {
+          window: `${window.start}..${window.end}`,
+          day: day.dayIndex,
+          of: day.tradingDays,
+          remaining: day.remaining,
+          alarm: today.alarm,
+        };
+      }
+    } catch (err) {
+      // Not a rule's refusal (those are returned): the ledger or calendar cannot be read at all.
+      this.log.error(`软加密记录处理失败: ${(err as Error).message}`, 'NQ168');
+    }
+    this.softSeen = { at: now, view };
+    return view;
   }
 
   private softLogon(): void {
-    const today = softModeAllowedToday(this.config, this.clock);
-    if (!today.ok) {
-      // The credentials refused before the handshake; reaching here means the day turned.
-      this.log.error(today.error.message, today.error.code);
-      return;
-    }
-    const { window, day } = today;
-    this.soft = {
-      window: `${window.start}..${window.end}`,
-      day: day.dayIndex,
-      of: day.tradingDays,
-      remaining: day.remaining,
-      alarm: today.alarm,
-    };
-    this.log.warn(
-      `${today.message} (第 ${day.dayIndex}/${day.tradingDays} 个交易日, 剩余 ${day.remaining})`,
-      'NQ104',
-    );
-    if (today.alarm !== null) this.log.warn(today.alarm, 'NQ169');
+    const view = this.softView(true);
+    if (view === null) return; // refused: the credentials said why before the handshake
+    this.log.warn(`${SOFT_IN_USE} (第 ${view.day}/${view.of} 个交易日, 剩余 ${view.remaining})`, 'NQ104');
+    if (view.alarm !== null) this.log.warn(view.alarm, 'NQ169');
   }
 
   private ekeyLogon(): void {
     const closed = closeSoftWindowOnEkey(this.config, this.clock);
-    this.soft = null;
     if (closed) {
       this.log.info(`已用Ekey登录, 软加密申请 ${closed.start}..${closed.end} 已关闭`, 'NQ127');
     }

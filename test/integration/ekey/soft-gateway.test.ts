@@ -183,6 +183,8 @@ describe('gateway in soft-encryption mode against the simulator', () => {
     expect(report).toMatchObject({ connected: false, ordersTaken: 0, lastLogon: null });
     expect((await readOrderFile(r.lab.orders)).map((o) => o.CLBZ)).toEqual(['0']);
     expect(g.status()).toMatchObject({ sent: 0, linkState: expect.not.stringMatching(/正常/) });
+    // Soft mode not usable today: the status has no window (nqgw_token_present 0, TOKEN_MISSING).
+    expect(g.status()).toMatchObject({ tlsMode: 'soft', soft: null });
   });
 
   it('(b) confirmed but the main station not enabled for today: refused with 软加密未开通, retried, no order carried', async () => {
@@ -268,6 +270,14 @@ describe('gateway in soft-encryption mode against the simulator', () => {
     expect(up).toBeGreaterThanOrEqual(0);
     expect(up).toBeLessThan(at);
     expect(lines[at]).toContain('第 1/4 个交易日, 剩余 3');
+    // The status carries the window while soft logons are allowed today.
+    expect(r.gateway?.status().soft).toEqual({
+      window: '2025-09-29..2025-10-10',
+      day: 1,
+      of: 4,
+      remaining: 3,
+      alarm: null,
+    });
   });
 
   it('on an adjusted working Saturday (调休上班日) inside the window the connect is refused locally (NQ164)', async () => {

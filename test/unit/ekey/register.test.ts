@@ -16,6 +16,7 @@ describe('command registration', () => {
     registerEkeyCommands(program);
     expect(names(program)).toEqual([
       'calendar count',
+      'calendar today',
       'softkey apply',
       'softkey confirm-today',
       'softkey status',

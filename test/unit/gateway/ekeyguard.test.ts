@@ -114,4 +114,19 @@ describe('EkeyGuard: the EKey hot-plug guard of the gateway', () => {
     await expect(network(SERVER, new AbortController().signal)).rejects.toThrow('refused');
     expect(t.guard.view().failures).toBe(3);
   });
+
+  it('a token pulled during a connect counts once (the removal), and holds the link', async () => {
+    const t = setup();
+    stop = () => t.guard.stop();
+    await t.guard.start();
+    const pulledMidConnect = t.guard.wrap(() => {
+      t.slot.inserted = false;
+      return Promise.reject(new EkeyDeviceError(0x32, 'C_Sign'));
+    });
+    await expect(pulledMidConnect(SERVER, new AbortController().signal)).rejects.toBeInstanceOf(
+      EkeyDeviceError,
+    );
+    expect(t.guard.view()).toEqual({ present: false, failures: 1 });
+    expect(t.calls).toEqual([`hold ${EKEY_HOLD}`]);
+  });
 });
