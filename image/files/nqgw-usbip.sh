@@ -10,7 +10,11 @@ usage() {
 }
 
 attached() {
-  usbip port 2>/dev/null | grep -q "usbip://${USBIP_HOST}:3240/${USBIP_BUSID}"
+  # Not `usbip port | grep -q` under pipefail: grep quitting early would fail usbip with EPIPE and
+  # the token would read as not attached.
+  local ports
+  ports="$(usbip port 2>/dev/null || true)"
+  grep -q "usbip://${USBIP_HOST}:3240/${USBIP_BUSID}" <<<"$ports"
 }
 
 [[ $# -eq 1 ]] || usage

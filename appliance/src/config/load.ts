@@ -299,9 +299,10 @@ function readManagement(s: SectionReader, stateDir: string | undefined): Managem
     ) ?? '';
   const webhook = s.value('alert_webhook');
   if (webhook !== undefined && webhook !== '' && !/^https?:\/\/[^\s]+$/.test(webhook)) {
+    // Only the start of the value: a webhook URL may carry a secret token in its path or query.
     s.problem(
       'alert_webhook',
-      `not an http(s) URL: '${webhook}'`,
+      `not an http(s) URL: '${webhook.slice(0, 12)}${webhook.length > 12 ? '…' : ''}'`,
       'write the URL alerts are POSTed to, e.g. https://alerts.example/nqgw (or leave it out)',
     );
   }

@@ -86,9 +86,9 @@ export { readPinFile } from './pin.js';
 export {
   softCertificateRequest,
   softPkcs12,
-  readPassphraseFile,
   type SoftCsrOptions,
   type SoftCsrResult,
   type SoftPkcs12Options,
   type SoftPkcs12Result,
 } from './soft-material.js';
+export { readPassphraseFile, readSecretFile } from './secret-file.js';

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { readFileSync, statSync, unlinkSync } from 'node:fs';
+import { readFileSync, unlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import forge from 'node-forge';
@@ -15,6 +15,7 @@ import {
 } from './csr.js';
 import { EkeyCertificateError } from './pkcs11-errors.js';
 import { SoftUsageError } from './soft-errors.js';
+import { readPassphraseFile, readSecretFile } from './secret-file.js';
 
 /**
  * The soft-encryption certificate material (`[tls] mode = soft`): a software RSA key and its
@@ -91,7 +92,7 @@ export interface SoftPkcs12Result {
 export function softPkcs12(config: TwConfig, opts: SoftPkcs12Options): SoftPkcs12Result {
   refuseExisting(opts.out);
   const passphrase = readPassphraseFile(opts.passphraseFile);
-  const keyPem = readSecret(opts.key, 'key').toString('utf8');
+  const keyPem = readSecretFile(opts.key, 'key').toString('utf8');
   let key: forge.pki.rsa.PrivateKey;
   try {
     key = forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey;
@@ -135,37 +136,6 @@ export function softPkcs12(config: TwConfig, opts: SoftPkcs12Options): SoftPkcs1
     },
     chain: chain.length,
   };
-}
-
-/**
- * The passphrase under the rules of `[soft] pkcs12_passphrase_file`: owner-only, and one trailing
- * newline is not part of it (SoftTlsCredentials strips it the same way, so `echo pass > file`
- * works for both). An empty passphrase is refused: the file would hold the key unprotected.
- */
-export function readPassphraseFile(file: string): string {
-  const pass = readSecret(file, 'passphrase file')
-    .toString('utf8')
-    .replace(/\r?\n$/, '');
-  if (pass === '')
-    throw new SoftUsageError(`passphrase file ${file} is empty`, 'Write a passphrase into it.');
-  return pass;
-}
-
-/** A secret file (key, passphrase): must exist and be readable by its owner only. */
-function readSecret(file: string, what: string): Buffer {
-  let mode: number;
-  try {
-    mode = statSync(file).mode;
-  } catch (err) {
-    throw new SoftUsageError(`cannot read ${what} ${file} (${(err as Error).message})`);
-  }
-  if ((mode & 0o077) !== 0) {
-    throw new SoftUsageError(
-      `${what} ${file} is readable by others (mode ${(mode & 0o777).toString(8)})`,
-      `chmod 600 ${file}`,
-    );
-  }
-  return readFileSync(file);
 }
 
 function readText(file: string, what: string): string {

@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import forge from 'node-forge';
 import type { TwConfig } from '../config/index.js';
@@ -8,6 +8,7 @@ import { checkStationCertificate } from './certcheck.js';
 import { EkeyCertificateError } from './pkcs11-errors.js';
 import { softModeAllowedToday } from './soft.js';
 import { SoftUsageError } from './soft-errors.js';
+import { readPassphraseFile, readSecretFile } from './secret-file.js';
 
 /**
  * The soft-encryption certificate and key (tw.ini `[tls] mode = soft`): a PKCS#12 file, mode
@@ -49,12 +50,8 @@ export class SoftTlsCredentials implements TlsCredentials {
   async secureContextOptions(): Promise<TlsSecureOptions> {
     const allowed = softModeAllowedToday(this.config, this.clock);
     if (!allowed.ok) throw allowed.error;
-    const pfx = readPrivate(this.pkcs12);
-    const passphrase = this.passphraseFile
-      ? readPrivate(this.passphraseFile)
-          .toString('utf8')
-          .replace(/\r?\n$/, '')
-      : '';
+    const pfx = readSecretFile(this.pkcs12, 'soft-encryption PKCS#12');
+    const passphrase = this.passphraseFile ? readPassphraseFile(this.passphraseFile) : '';
     const ca = readFileSync(this.config.tls.ca, 'utf8');
     checkStationCertificate(certificateOf(pfx, passphrase), {
       stationId: this.config.station.id,
@@ -63,23 +60,6 @@ export class SoftTlsCredentials implements TlsCredentials {
     });
     return { ca, pfx, passphrase };
   }
-}
-
-/** A secret file: must exist and be readable by its owner only. */
-function readPrivate(file: string): Buffer {
-  let mode: number;
-  try {
-    mode = statSync(file).mode;
-  } catch (err) {
-    throw new SoftUsageError(`cannot read ${file} (${(err as Error).message})`);
-  }
-  if ((mode & 0o077) !== 0) {
-    throw new SoftUsageError(
-      `${file} is readable by others (mode ${(mode & 0o777).toString(8)})`,
-      `chmod 600 ${file}`,
-    );
-  }
-  return readFileSync(file);
 }
 
 /** The station certificate (DER) inside a PKCS#12: the one whose bag has a key beside it, else the first. */

@@ -17,7 +17,8 @@ import { LogSettingsError } from './errors.js';
  *   flush_timeout_s = 20           how long SIGTERM waits for the spool to drain
  *   archive_after = 15:30          CST; a stop after this time uploads the end-of-day archive (empty = off)
  *   keep_days = 30                 local segments older than this many CST days are deleted once
- *                                  shipped (1-3650; 0 or `forever` = keep them all)
+ *                                  shipped (1-3650; 0 or `forever` = keep them all). Default 30
+ *                                  with object storage, forever without (the only copy)
  *   host = <hostname>              host part of object keys
  */
 export type FullPolicy = 'hold';
@@ -98,9 +99,10 @@ function secretFile(raw: Record<string, string>, key: string, base: string): str
  * keep_days: at least 1, so today's and yesterday's segments always stay (the end-of-day archive
  * and `nqgw archive --date` for the day before read them); 0 or `forever` turns retention off.
  */
-function keepDays(raw: Record<string, string>): number | null {
+function keepDays(raw: Record<string, string>, shipping: boolean): number | null {
   const v = raw.keep_days?.trim().toLowerCase();
-  if (!v) return 30;
+  // Without object storage the local segments are the only copy: kept unless the operator says.
+  if (!v) return shipping ? 30 : null;
   if (v === 'forever') return null;
   if (!/^\d+$/.test(v))
     throw new LogSettingsError('keep_days', `'${v}' is not a number of days (1-3650, 0 or forever = keep)`);
@@ -174,6 +176,6 @@ export function parseLogSettings(config: TwConfig, env: NodeJS.ProcessEnv = proc
     backoffMaxMs,
     flushTimeoutMs: int(raw, 'flush_timeout_s', 20, 0, 3600) * 1000,
     archiveAfter,
-    keepDays: keepDays(raw),
+    keepDays: keepDays(raw, Boolean(endpoint)),
   };
 }

@@ -114,9 +114,12 @@ describe('loadConfig: a valid lab file', () => {
   });
 
   it('refuses an alert_webhook that is not an http(s) URL, naming the line', () => {
-    const p = onlyProblem(`${LAB_INI}\n[management]\nalert_webhook = ftp://alerts.example\n`);
+    const p = onlyProblem(
+      `${LAB_INI}\n[management]\nalert_webhook = ftp://alerts.example/hook?token=s3cret\n`,
+    );
     expect(p.key).toBe('alert_webhook');
-    expect(p.message).toContain("not an http(s) URL: 'ftp://alerts.example'");
+    expect(p.message).toContain("not an http(s) URL: 'ftp://alerts…'");
+    expect(p.message).not.toContain('s3cret'); // a token in the URL stays out of the error
   });
 
   it('accepts ekey mode without certificate files', () => {

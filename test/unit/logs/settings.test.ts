@@ -107,11 +107,14 @@ describe('backoff', () => {
 });
 
 describe('[logs] keep_days', () => {
-  it('defaults to 30; takes 1-3650; 0 or forever keeps everything (null)', () => {
+  it('defaults to 30 with object storage, to forever without (the only copy); takes 1-3650; 0 or forever keeps everything (null)', () => {
     const keep = (v?: string): number | null =>
       parseLogSettings(config(v === undefined ? {} : { keep_days: v }), {}).keepDays;
-    expect(keep()).toBe(30);
-    expect(keep('')).toBe(30);
+    const shipping = { endpoint: 'http://127.0.0.1:9000', bucket: 'nqgw-logs' };
+    expect(parseLogSettings(config(shipping), {}).keepDays).toBe(30);
+    expect(parseLogSettings(config({ ...shipping, keep_days: '' }), {}).keepDays).toBe(30);
+    expect(keep()).toBeNull();
+    expect(keep('')).toBeNull();
     expect(keep('1')).toBe(1);
     expect(keep(' 90 ')).toBe(90);
     expect(keep('3650')).toBe(3650);
