@@ -92,3 +92,4 @@ export {
   type SoftPkcs12Result,
 } from './soft-material.js';
 export { readPassphraseFile, readSecretFile } from './secret-file.js';
+export { SlotProbe, PROBE_TIMEOUT_MS, probeScriptPath } from './slot-probe.js';

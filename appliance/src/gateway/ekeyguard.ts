@@ -1,6 +1,6 @@
 import {
   EkeyDeviceError,
-  Pkcs11Module,
+  SlotProbe,
   TokenWatcher,
   type EkeySettings,
   type UsbEventSource,
@@ -25,18 +25,19 @@ export interface EkeyView {
 export const EKEY_HOLD = 'ekey-absent';
 
 /**
- * Hot-plug for `[tls] mode = ekey`. Watches the token's slot (pkcs11js, every `[ekey] poll_ms`,
- * and at once on an EKey's USB attach/detach); when the token goes, the link is closed cleanly and held (orders
- * wait in NQWT.DBF); when it is back, the link connects at once through a new TLS helper process
- * (a fresh pkcs11 engine), with no restart. Removals and device errors on connect are counted;
- * from the third within 24 h on, each one logs the vendor's advice to use the spare EKey (NQ126).
- * The probe is a synchronous pkcs11js call on the gateway's thread: a driver that hangs in
- * C_GetSlotList would stall the gateway (docs/ekey.md says so; drivers answer with errors here).
+ * Hot-plug for `[tls] mode = ekey`. Watches the token's slot (every `[ekey] poll_ms`, and at once
+ * on an EKey's USB attach/detach); when the token goes, the link is closed cleanly and held
+ * (orders wait in NQWT.DBF); when it is back, the link connects at once through a new TLS helper
+ * process (a fresh pkcs11 engine), with no restart. The slot is asked in a probe process
+ * (SlotProbe): a driver that hangs stalls that process, is killed after 3 s and reads as "not
+ * usable", never stalling the gateway. Removals and device errors on connect are counted; from
+ * the third within 24 h on, each one logs the vendor's advice to use the spare EKey (NQ126).
  */
 export class EkeyGuard {
   private watcher: TokenWatcher | null = null;
   private removedAt: number | null = null;
-  private readonly probe: () => boolean;
+  private readonly probe: () => boolean | Promise<boolean>;
+  private readonly slotProbe: SlotProbe | null = null;
   private readonly usbIds: string[];
   private readonly intervalMs: number | undefined;
 
@@ -45,10 +46,14 @@ export class EkeyGuard {
     private readonly log: OperatorLog,
     private readonly link: LinkHold,
     private readonly clock: Clock,
-    private readonly options: { intervalMs?: number; module?: Pkcs11Module } = {},
+    options: { intervalMs?: number; probe?: () => boolean | Promise<boolean> } = {},
   ) {
-    const module = options.module ?? new Pkcs11Module(settings.module);
-    this.probe = () => module.present(settings);
+    if (options.probe) this.probe = options.probe;
+    else {
+      const slotProbe = new SlotProbe(settings.module, settings);
+      this.slotProbe = slotProbe;
+      this.probe = () => slotProbe.probe();
+    }
     this.usbIds = settings.usbIds ?? [];
     this.intervalMs = options.intervalMs ?? settings.pollMs;
   }
@@ -78,6 +83,7 @@ export class EkeyGuard {
 
   async stop(): Promise<void> {
     await this.watcher?.stop();
+    this.slotProbe?.close();
   }
 
   view(): EkeyView {
@@ -103,7 +109,8 @@ export class EkeyGuard {
 
   private onRemoved(): void {
     this.removedAt = this.clock.now();
-    this.log.error('Ekey已拔出或无响应, 连接已关闭; 委托在委托库中等待, 插回Ekey后自动重连', 'NQ124');
+    const hung = this.slotProbe?.hung === true ? ' (Ekey驱动 3 秒无应答)' : '';
+    this.log.error(`Ekey已拔出或无响应${hung}, 连接已关闭; 委托在委托库中等待, 插回Ekey后自动重连`, 'NQ124');
     this.watcher?.recordFailure();
     this.link.hold(EKEY_HOLD);
   }

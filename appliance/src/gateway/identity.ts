@@ -44,7 +44,7 @@ export class StationIdentity {
   /** The soft window as of its last look (at most a minute old): the ledger is read, not pushed. */
   private softSeen: { at: number; view: SoftView | null } | null = null;
   private closeUsb: (() => void) | null = null;
-  /** `[tls] mode = ekey`: one module for the credentials and the guard. */
+  /** `[tls] mode = ekey`: the settings, and the module the credentials ask at each connect. */
   private readonly ekey: { settings: EkeySettings; module: Pkcs11Module } | null = null;
 
   constructor(
@@ -67,7 +67,7 @@ export class StationIdentity {
    */
   connector(link: LinkHold): Connector | undefined {
     if (!this.ekey) return undefined;
-    this.guard = new EkeyGuard(this.ekey.settings, this.log, link, this.clock, { module: this.ekey.module });
+    this.guard = new EkeyGuard(this.ekey.settings, this.log, link, this.clock);
     const connect = helperTlsConnector(
       this.credentials,
       this.config.tls.serverName,

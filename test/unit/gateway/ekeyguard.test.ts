@@ -1,10 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  EkeyDeviceError,
-  type Pkcs11Module,
-  type UsbEventDevice,
-} from '../../../appliance/src/ekey/index.js';
+import { EkeyDeviceError, type UsbEventDevice } from '../../../appliance/src/ekey/index.js';
 import { EkeyGuard, EKEY_HOLD } from '../../../appliance/src/gateway/ekeyguard.js';
 import { OperatorLog } from '../../../appliance/src/gateway/oplog.js';
 import type { ServerAddress } from '../../../appliance/src/config/index.js';
@@ -21,12 +17,10 @@ const SETTINGS = {
 class Slot {
   inserted = true;
   probes = 0;
-  readonly module = {
-    present: (): boolean => {
-      this.probes++;
-      return this.inserted;
-    },
-  } as unknown as Pkcs11Module;
+  present(): boolean {
+    this.probes++;
+    return this.inserted;
+  }
 }
 
 function setup(inserted = true): {
@@ -46,7 +40,7 @@ function setup(inserted = true): {
     log,
     { hold: (r) => calls.push(`hold ${r}`), release: (r) => calls.push(`release ${r}`) },
     { now: () => Date.now() },
-    { module: slot.module, intervalMs: 3_600_000 },
+    { probe: () => slot.present(), intervalMs: 3_600_000 },
   );
   return { slot, guard, calls, log, usb: new EventEmitter() };
 }
