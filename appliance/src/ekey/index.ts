@@ -92,4 +92,11 @@ export {
   type SoftPkcs12Result,
 } from './soft-material.js';
 export { readPassphraseFile, readSecretFile } from './secret-file.js';
-export { SlotProbe, PROBE_TIMEOUT_MS, probeScriptPath } from './slot-probe.js';
+export {
+  TokenAgent,
+  AgentTlsCredentials,
+  EkeyHungError,
+  PROBE_TIMEOUT_MS,
+  CREDENTIALS_TIMEOUT_MS,
+  agentScriptPath,
+} from './token-agent.js';

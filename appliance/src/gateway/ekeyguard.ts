@@ -1,10 +1,4 @@
-import {
-  EkeyDeviceError,
-  SlotProbe,
-  TokenWatcher,
-  type EkeySettings,
-  type UsbEventSource,
-} from '../ekey/index.js';
+import { TokenAgent, TokenWatcher, type EkeySettings, type UsbEventSource } from '../ekey/index.js';
 import type { Connector } from '../link/index.js';
 import type { Clock } from '../shared/index.js';
 import type { OperatorLog } from './oplog.js';
@@ -28,8 +22,8 @@ export const EKEY_HOLD = 'ekey-absent';
  * Hot-plug for `[tls] mode = ekey`. Watches the token's slot (every `[ekey] poll_ms`, and at once
  * on an EKey's USB attach/detach); when the token goes, the link is closed cleanly and held
  * (orders wait in NQWT.DBF); when it is back, the link connects at once through a new TLS helper
- * process (a fresh pkcs11 engine), with no restart. The slot is asked in a probe process
- * (SlotProbe): a driver that hangs stalls that process, is killed after 3 s and reads as "not
+ * process (a fresh pkcs11 engine), with no restart. The slot is asked of the token agent process
+ * (TokenAgent): a driver that hangs stalls that process, is killed after 3 s and reads as "not
  * usable", never stalling the gateway. Removals and device errors on connect are counted; from
  * the third within 24 h on, each one logs the vendor's advice to use the spare EKey (NQ126).
  */
@@ -37,7 +31,7 @@ export class EkeyGuard {
   private watcher: TokenWatcher | null = null;
   private removedAt: number | null = null;
   private readonly probe: () => boolean | Promise<boolean>;
-  private readonly slotProbe: SlotProbe | null = null;
+  private readonly agent: TokenAgent | null = null;
   private readonly usbIds: string[];
   private readonly intervalMs: number | undefined;
 
@@ -46,13 +40,13 @@ export class EkeyGuard {
     private readonly log: OperatorLog,
     private readonly link: LinkHold,
     private readonly clock: Clock,
-    options: { intervalMs?: number; probe?: () => boolean | Promise<boolean> } = {},
+    options: { intervalMs?: number; probe?: () => boolean | Promise<boolean>; agent?: TokenAgent } = {},
   ) {
     if (options.probe) this.probe = options.probe;
     else {
-      const slotProbe = new SlotProbe(settings.module, settings);
-      this.slotProbe = slotProbe;
-      this.probe = () => slotProbe.probe();
+      const agent = options.agent ?? new TokenAgent();
+      this.agent = agent;
+      this.probe = () => agent.probe(settings.module, settings);
     }
     this.usbIds = settings.usbIds ?? [];
     this.intervalMs = options.intervalMs ?? settings.pollMs;
@@ -83,7 +77,6 @@ export class EkeyGuard {
 
   async stop(): Promise<void> {
     await this.watcher?.stop();
-    this.slotProbe?.close();
   }
 
   view(): EkeyView {
@@ -96,7 +89,9 @@ export class EkeyGuard {
       try {
         return await connect(server, signal);
       } catch (err) {
-        if (err instanceof EkeyDeviceError && this.watcher) {
+        // A device error (NQ121) or a driver that hung (NQ129), from the agent or the helper.
+        const code = (err as { code?: string } | null)?.code;
+        if ((code === 'NQ121' || code === 'NQ129') && this.watcher) {
           // A device error may mean the token just went: look now. Gone, the removal counts as
           // the failure (once); still there, the device error itself does.
           await this.watcher.check();
@@ -109,7 +104,7 @@ export class EkeyGuard {
 
   private onRemoved(): void {
     this.removedAt = this.clock.now();
-    const hung = this.slotProbe?.hung === true ? ' (Ekey驱动 3 秒无应答)' : '';
+    const hung = this.agent?.hung === true ? ' (Ekey驱动无应答)' : '';
     this.log.error(`Ekey已拔出或无响应${hung}, 连接已关闭; 委托在委托库中等待, 插回Ekey后自动重连`, 'NQ124');
     this.watcher?.recordFailure();
     this.link.hold(EKEY_HOLD);

@@ -1,6 +1,7 @@
 import type { TwConfig } from '../config/index.js';
 import {
-  Pkcs11Module,
+  AgentTlsCredentials,
+  TokenAgent,
   SOFT_IN_USE_MESSAGE as SOFT_IN_USE,
   applyModuleEnv,
   closeSoftWindowOnEkey,
@@ -44,8 +45,11 @@ export class StationIdentity {
   /** The soft window as of its last look (at most a minute old): the ledger is read, not pushed. */
   private softSeen: { at: number; view: SoftView | null } | null = null;
   private closeUsb: (() => void) | null = null;
-  /** `[tls] mode = ekey`: the settings, and the module the credentials ask at each connect. */
-  private readonly ekey: { settings: EkeySettings; module: Pkcs11Module } | null = null;
+  /**
+   * `[tls] mode = ekey`: every PKCS#11 call (the slot probe, the connect-time checks) is asked of
+   * one token agent process, never made on the gateway's thread; the engine is in the helpers.
+   */
+  private readonly ekey: { settings: EkeySettings; agent: TokenAgent } | null = null;
 
   constructor(
     private readonly config: TwConfig,
@@ -55,10 +59,13 @@ export class StationIdentity {
   ) {
     if (config.tls.mode === 'ekey' && !deps.credentials) {
       const settings = ekeySettingsFromConfig(config);
-      applyModuleEnv(settings); // before the module's C_Initialize reads them
-      this.ekey = { settings, module: new Pkcs11Module(settings.module) };
+      applyModuleEnv(settings); // inherited by the agent and the helpers
+      const agent = new TokenAgent();
+      this.ekey = { settings, agent };
+      this.credentials = new AgentTlsCredentials(agent, settings, config.tls.ca, config.station.id, clock);
+    } else {
+      this.credentials = deps.credentials ?? credentialsFor(config, clock);
     }
-    this.credentials = deps.credentials ?? credentialsFor(config, clock, this.ekey ?? undefined);
   }
 
   /**
@@ -67,7 +74,7 @@ export class StationIdentity {
    */
   connector(link: LinkHold): Connector | undefined {
     if (!this.ekey) return undefined;
-    this.guard = new EkeyGuard(this.ekey.settings, this.log, link, this.clock);
+    this.guard = new EkeyGuard(this.ekey.settings, this.log, link, this.clock, { agent: this.ekey.agent });
     const connect = helperTlsConnector(
       this.credentials,
       this.config.tls.serverName,
@@ -94,6 +101,7 @@ export class StationIdentity {
 
   async stop(): Promise<void> {
     await this.guard?.stop();
+    this.ekey?.agent.close();
     this.closeUsb?.();
     this.closeUsb = null;
   }

@@ -151,6 +151,7 @@ export const LINE_ALERTS: Record<string, AlertCode> = {
   NQ121: 'EKEY_FAULT',
   NQ122: 'EKEY_FAULT',
   NQ123: 'EKEY_FAULT',
+  NQ129: 'EKEY_FAULT',
   NQ126: 'EKEY_SPARE',
   NQ151: 'SOFT_REFUSED',
   NQ163: 'SOFT_REFUSED',
