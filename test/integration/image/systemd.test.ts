@@ -90,6 +90,7 @@ describe('systemd units (systemd-analyze)', () => {
     expect(lines).toEqual([
       'ExecCondition=/usr/bin/systemctl is-enabled --quiet nqgw.service',
       'ExecCondition=/usr/local/bin/nqgw calendar today --config /etc/nqgw/tw.ini --exec-condition',
+      'ExecStartPre=-/usr/bin/systemctl reset-failed nqgw.service',
       'ExecStart=/usr/bin/systemctl start nqgw.service',
     ]);
     expect(unit).toMatch(/^Type=oneshot$/m);
