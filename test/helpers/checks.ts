@@ -2,6 +2,7 @@ import { expect } from 'vitest';
 import { readOrderFile, readReturnFile } from '../../appliance/src/dbf/index.js';
 import type { LabDescription } from '../../appliance/src/lab/index.js';
 import type { SimAdmin } from './lab.js';
+import { waitUntil } from './process.js';
 
 /**
  * The exactly-once verdict, from the three places that must agree: the simulator (what the main
@@ -26,4 +27,29 @@ export async function expectExactlyOnce(lab: LabDescription, admin: SimAdmin, fe
   expect(seqs, 'HBXH 1..n with no gap and no repeat').toEqual(seqs.map((_, i) => i + 1));
   const station = await admin.station(lab.station);
   expect(returns.length, 'every return the main station made is in NQHB.DBF').toBe(station.returns);
+}
+
+/**
+ * Wait until the simulator has taken `total` orders and the gateway has acknowledged all their
+ * returns (a confirmation and a fill each, `fill_rule = full`), within `timeoutMs` each.
+ */
+export async function waitForAllCarried(
+  lab: LabDescription,
+  admin: SimAdmin,
+  total: number,
+  timeoutMs = 60_000,
+): Promise<void> {
+  await waitUntil(
+    async () => (await admin.station(lab.station)).ordersTaken >= total,
+    'all orders taken',
+    timeoutMs,
+  );
+  await waitUntil(
+    async () => {
+      const s = await admin.station(lab.station);
+      return s.returns === 2 * total && (s as unknown as { lastAcked: number }).lastAcked === 2 * total;
+    },
+    'all returns acknowledged',
+    timeoutMs,
+  );
 }

@@ -1,6 +1,6 @@
 import { renameSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { expectExactlyOnce } from '../../helpers/checks.js';
+import { expectExactlyOnce, waitForAllCarried } from '../../helpers/checks.js';
 import { makeLab, simReady, startGateway, startSim } from '../../helpers/lab.js';
 import { NqgwProcess, runNqgw, waitUntil } from '../../helpers/process.js';
 import { softhsmMissing } from './softhsm.js';
@@ -94,19 +94,7 @@ describe.skipIf(missing !== null)('EKey pulled and put back under load, no resta
     expect(upAt).toBeGreaterThan(returnedAt);
 
     expect(await feeder.exited).toBe(0);
-    await waitUntil(
-      async () => (await admin.station(lab.station)).ordersTaken >= total,
-      'all orders taken',
-      60_000,
-    );
-    await waitUntil(
-      async () => {
-        const s = await admin.station(lab.station);
-        return s.returns === 2 * total && (s as unknown as { lastAcked: number }).lastAcked === 2 * total;
-      },
-      'all returns acknowledged',
-      60_000,
-    );
+    await waitForAllCarried(lab, admin, total);
     // The same process all along: no restart.
     expect(gateway.child.exitCode).toBe(null);
     expect(gateway.output).toMatch(/暂停连接主站: ekey-absent/);

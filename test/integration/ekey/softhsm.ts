@@ -1,6 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { EkeySettings } from '../../../appliance/src/ekey/index.js';
 
 export const SOFTHSM_MODULE = [
   '/usr/lib/softhsm/libsofthsm2.so',
@@ -77,4 +78,35 @@ export function writeObject(
     ],
     { stdio: 'pipe' },
   );
+}
+
+/**
+ * A token `label` holding the station's key pair and certificate under id 01 (the way an EKey
+ * comes), with a 0600 PIN file in `dir`; the EkeySettings that find it.
+ */
+export function stationToken(
+  dir: string,
+  label: string,
+  pin: string,
+  keys: { privateDer: Buffer; publicDer: Buffer },
+  certDer: Buffer,
+): EkeySettings {
+  initToken(label, pin);
+  for (const [name, data, type] of [
+    [`${label}.key.der`, keys.privateDer, 'privkey'],
+    [`${label}.pub.der`, keys.publicDer, 'pubkey'],
+    [`${label}.crt.der`, certDer, 'cert'],
+  ] as const) {
+    writeFileSync(join(dir, name), data);
+    writeObject(label, pin, join(dir, name), type, '01', 'station');
+  }
+  const pinFile = join(dir, `${label}.pin`);
+  writeFileSync(pinFile, pin, { mode: 0o600 });
+  return {
+    module: SOFTHSM_MODULE ?? '',
+    tokenLabel: label,
+    keyIdHex: '01',
+    pinFile,
+    engineDir: ENGINE_DIR ?? '',
+  };
 }

@@ -21,14 +21,7 @@ import {
 } from '../../../appliance/src/link/index.js';
 import { REPO, waitUntil } from '../../helpers/process.js';
 import { certificate, rsaKey } from './pki.js';
-import {
-  ENGINE_DIR,
-  SOFTHSM_MODULE,
-  initToken,
-  softhsmMissing,
-  softhsmStore,
-  writeObject,
-} from './softhsm.js';
+import { softhsmMissing, softhsmStore, stationToken } from './softhsm.js';
 
 /**
  * The EKey's TLS helper process (ekey/tls-helper.ts): the handshake signed on a SoftHSM2 token
@@ -78,24 +71,7 @@ describe.skipIf(missing !== null)('TLS helper process with the key on SoftHSM2',
     const issuer = { cert: ca.cert, key: caKey };
     const key = rsaKey();
     const cert = certificate({ cn: STATION, key, issuer });
-    initToken('helper', PIN);
-    for (const [name, data, type] of [
-      ['k.der', key.privateDer, 'privkey'],
-      ['p.der', key.publicDer, 'pubkey'],
-      ['c.der', cert.der, 'cert'],
-    ] as const) {
-      writeFileSync(join(dir, name), data);
-      writeObject('helper', PIN, join(dir, name), type, '01', 'station');
-    }
-    const pinFile = join(dir, 'pin');
-    writeFileSync(pinFile, PIN, { mode: 0o600 });
-    settings = {
-      module: SOFTHSM_MODULE ?? '',
-      tokenLabel: 'helper',
-      keyIdHex: '01',
-      pinFile,
-      engineDir: ENGINE_DIR ?? '',
-    };
+    settings = stationToken(dir, 'helper', PIN, key, cert.der);
     module = new Pkcs11Module(settings.module);
     // The same station certificate as PEM files, for the key-file baseline.
     writeFileSync(join(dir, 'station.crt'), cert.pem);

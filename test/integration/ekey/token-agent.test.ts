@@ -12,14 +12,7 @@ import {
   type EkeySettings,
 } from '../../../appliance/src/ekey/index.js';
 import { certificate, rsaKey } from './pki.js';
-import {
-  ENGINE_DIR,
-  SOFTHSM_MODULE,
-  initToken,
-  softhsmMissing,
-  softhsmStore,
-  writeObject,
-} from './softhsm.js';
+import { softhsmMissing, softhsmStore, stationToken } from './softhsm.js';
 
 /**
  * The token agent (ekey/token-agent.ts): the gateway's PKCS#11 calls outside the handshake, in
@@ -92,30 +85,13 @@ describe.skipIf(missing !== null)('TokenAgent with a real SoftHSM2 token', () =>
   let caPath: string;
   beforeAll(() => {
     tokens = softhsmStore(join(dir, 'hsm')).tokens; // SOFTHSM2_CONF is inherited by the agent
-    initToken('agent', PIN);
     const caKey = rsaKey();
     const ca = certificate({ cn: 'agent CA', key: caKey, ca: true });
     caPath = join(dir, 'ca.pem');
     writeFileSync(caPath, ca.pem);
     const key = rsaKey();
     const cert = certificate({ cn: 'W888888T', key, issuer: { cert: ca.cert, key: caKey } });
-    for (const [name, data, type] of [
-      ['k.der', key.privateDer, 'privkey'],
-      ['p.der', key.publicDer, 'pubkey'],
-      ['c.der', cert.der, 'cert'],
-    ] as const) {
-      writeFileSync(join(dir, name), data);
-      writeObject('agent', PIN, join(dir, name), type, '01', 'station');
-    }
-    const pinFile = join(dir, 'pin');
-    writeFileSync(pinFile, PIN, { mode: 0o600 });
-    settings = {
-      module: SOFTHSM_MODULE ?? '',
-      tokenLabel: 'agent',
-      keyIdHex: '01',
-      pinFile,
-      engineDir: ENGINE_DIR ?? '',
-    };
+    settings = stationToken(dir, 'agent', PIN, key, cert.der);
   });
 
   it('sees the token in its slot, gone, and back', async () => {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeLab, simReady, startGateway, startSim } from '../../helpers/lab.js';
-import { NqgwProcess, waitUntil } from '../../helpers/process.js';
-import { expectExactlyOnce } from '../../helpers/checks.js';
+import { NqgwProcess } from '../../helpers/process.js';
+import { expectExactlyOnce, waitForAllCarried } from '../../helpers/checks.js';
 
 const running: NqgwProcess[] = [];
 afterEach(async () => {
@@ -45,19 +45,7 @@ describe('crash safety', () => {
     const last = startGateway(lab);
     running.push(last);
     await last.waitFor(/小站端与服务器连接成功/);
-    await waitUntil(
-      async () => (await admin.station(lab.station)).ordersTaken >= total,
-      'all orders taken',
-      60_000,
-    );
-    await waitUntil(
-      async () => {
-        const s = await admin.station(lab.station);
-        return s.returns === 2 * total && (s as unknown as { lastAcked: number }).lastAcked === 2 * total;
-      },
-      'all returns acknowledged',
-      60_000,
-    );
+    await waitForAllCarried(lab, admin, total);
     const lastCode = await last.stop();
     expect(lastCode, `gateway: ${last.child.signalCode} ${last.output.slice(-1500)}`).toBe(0);
 
