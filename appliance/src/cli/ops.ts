@@ -15,9 +15,14 @@ interface Common {
   config: string;
   json?: boolean;
   operator?: string;
+  /** Control commands only: the second person of two-person duty (双人复核). */
+  checker?: string;
 }
 
-/** Map a failure to the exit codes every nqgw command keeps (output.ts). */
+/**
+ * Map a failure to the exit codes every nqgw command keeps (output.ts). A 403 (two-person duty
+ * wants a checker) is a refusal like a wrong token: 3.
+ */
 function fail(err: unknown): number {
   printError(err);
   if (err instanceof OpsApiError)
@@ -27,7 +32,11 @@ function fail(err: unknown): number {
 
 async function withClient(opts: Common, body: (client: OpsClient) => Promise<number>): Promise<void> {
   try {
-    const client = OpsClient.fromConfig(loadConfig(opts.config), operatorName(opts.operator));
+    const client = OpsClient.fromConfig(
+      loadConfig(opts.config),
+      operatorName(opts.operator),
+      opts.checker?.trim() || undefined,
+    );
     process.exitCode = await body(client);
   } catch (err) {
     process.exitCode = fail(err);
@@ -99,22 +108,26 @@ export function registerOpsCommands(program: Command): void {
   ): void => {
     const cmd = program.command(name).description(description);
     if (name === 'switch') cmd.argument('<n>', 'server number as in tw.ini (server1 = 1)');
-    common(cmd).action((...args: unknown[]) => {
-      const opts = args.find((a) => typeof a === 'object' && a !== null && 'config' in a) as Common;
-      const positional = args.filter((a): a is string => typeof a === 'string');
-      return withClient(opts, async (client) => {
-        const res = await client.post<{ detail?: string; operator: string; time: string }>(
-          `/api/control/${name}`,
-          body(positional),
-        );
-        if (opts.json) process.stdout.write(`${JSON.stringify(res)}\n`);
-        else
-          process.stdout.write(
-            `${name}: ok - ${res.detail ?? ''} (audited as ${res.operator} at ${res.time})\n`,
-          );
-        return EXIT.OK;
+    common(cmd)
+      .option('--checker <name>', 'second person who checked the action (双人复核; tw.ini require_checker)')
+      .action((...args: unknown[]) => {
+        const opts = args.find((a) => typeof a === 'object' && a !== null && 'config' in a) as Common;
+        const positional = args.filter((a): a is string => typeof a === 'string');
+        return withClient(opts, async (client) => {
+          const res = await client.post<{
+            detail?: string;
+            operator: string;
+            checker?: string;
+            time: string;
+          }>(`/api/control/${name}`, body(positional));
+          if (opts.json) process.stdout.write(`${JSON.stringify(res)}\n`);
+          else
+            process.stdout.write(
+              `${name}: ok - ${res.detail ?? ''} (audited as ${res.operator}${res.checker ? `, checked by ${res.checker}` : ''} at ${res.time})\n`,
+            );
+          return EXIT.OK;
+        });
       });
-    });
   };
   control('reconnect', 'drop the link and connect again to the same server');
   control('switch', 'connect to server N of tw.ini now', ([n]) => ({ server: Number(n) }));

@@ -306,7 +306,10 @@ function readManagement(s: SectionReader, stateDir: string | undefined): Managem
       'write the URL alerts are POSTed to, e.g. https://alerts.example/nqgw (or leave it out)',
     );
   }
-  return { host, port, tokenFile, ...(webhook ? { alertWebhook: webhook } : {}) };
+  // A plain bool like the [options] ones, so `yes`/`on`/`1` work and a typo is a named problem
+  // rather than a silent "no": a DR site that meant to enforce two-person duty must not run without it.
+  const requireChecker = s.bool('require_checker', false);
+  return { host, port, tokenFile, ...(webhook ? { alertWebhook: webhook } : {}), requireChecker };
 }
 
 function readExtra(ctx: ReadContext): Record<string, Record<string, string>> {

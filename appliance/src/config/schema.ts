@@ -27,7 +27,7 @@ export const KNOWN_KEYS = {
     'send_block_warn_ms',
     'invalid_flag_retry_s',
   ],
-  management: ['listen', 'token_file', 'alert_webhook'],
+  management: ['listen', 'token_file', 'alert_webhook', 'require_checker'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type KnownSection = keyof typeof KNOWN_KEYS;

@@ -48,6 +48,7 @@
  *   listen = 127.0.0.1:9300
  *   token_file = api.token
  *   alert_webhook = https://…    ; optional: alerts POSTed as JSON
+ *   require_checker = no          ; yes: control calls need a checker (复核人) besides the operator
  *
  *   [clock] [logs] [ekey] [soft]  ; other rooms' sections: passed through raw in `extra`. The
  *                                 ; templates write [clock] servers = a,b (time servers) and
@@ -109,6 +110,11 @@ export interface ManagementSettings {
   tokenFile: string;
   /** POST each raised/cleared alert as JSON here (`alert_webhook`); NQGW_ALERT_WEBHOOK overrides. */
   alertWebhook?: string;
+  /**
+   * Two-person duty (双人复核, `require_checker`): every state-changing control call must name a
+   * checker other than the operator, or it is refused (403) and only the refusal is audited.
+   */
+  requireChecker: boolean;
 }
 
 export interface TwConfig {

@@ -5,6 +5,8 @@ import path from 'node:path';
 export interface AuditEntry {
   time: string;
   operator: string;
+  /** The second person (复核人) named for two-person duty; absent when none was named. */
+  checker?: string;
   source: string;
   action: string;
   args?: Record<string, unknown>;

@@ -40,9 +40,11 @@ export class OpsClient {
     readonly baseUrl: string,
     private readonly token: string,
     private readonly operator = 'unknown',
+    /** The checker (复核人) for two-person duty; sent only when named. */
+    private readonly checker?: string,
   ) {}
 
-  static fromConfig(config: TwConfig, operator?: string): OpsClient {
+  static fromConfig(config: TwConfig, operator?: string, checker?: string): OpsClient {
     const { host, port, tokenFile } = config.management;
     let token: string;
     try {
@@ -55,7 +57,7 @@ export class OpsClient {
       );
     }
     const h = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
-    return new OpsClient(`http://${h}:${port}`, token, operator);
+    return new OpsClient(`http://${h}:${port}`, token, operator, checker);
   }
 
   async get<T>(route: string): Promise<T> {
@@ -74,11 +76,19 @@ export class OpsClient {
         headers: {
           authorization: `Bearer ${this.token}`,
           'x-nqgw-operator': encodeURIComponent(this.operator),
+          // The checker travels exactly like the operator: header and body.
+          ...(this.checker ? { 'x-nqgw-checker': encodeURIComponent(this.checker) } : {}),
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         ...(body === undefined
           ? {}
-          : { body: JSON.stringify({ operator: this.operator, ...(body as object) }) }),
+          : {
+              body: JSON.stringify({
+                operator: this.operator,
+                ...(this.checker ? { checker: this.checker } : {}),
+                ...(body as object),
+              }),
+            }),
         signal: AbortSignal.timeout(5000),
       });
     } catch (err) {
@@ -98,7 +108,11 @@ export class OpsClient {
     if (!res.ok && !(res.status === 503 && route === '/readyz')) {
       const msg =
         (json as { error?: string; detail?: string }).detail ?? (json as { error?: string }).error ?? text;
-      throw new OpsApiError(res.status, `API ${method} ${route}: ${res.status} ${msg}`);
+      // A two-person refusal says what to do next, not only what went wrong.
+      const hint = (json as { checkerRequired?: boolean }).checkerRequired
+        ? 'tw.ini [management] require_checker = yes: a second person checks the action and is named with --checker NAME (not the operator).'
+        : undefined;
+      throw new OpsApiError(res.status, `API ${method} ${route}: ${res.status} ${msg}`, hint);
     }
     return json as T;
   }

@@ -8,5 +8,6 @@ export { WebhookSink, type WebhookOptions } from './webhook.js';
 export { createMetrics, type MetricsSource } from './metrics.js';
 export { EventRing, type EventLine, type EventPage } from './events.js';
 export { renderStatusPage } from './page.js';
+export { TWO_PERSON_WORDS, personKey } from './control.js';
 export { OPERATOR_HOLD, serverIndexOf, type OpsSource } from './source.js';
 export { OpsClient, OpsApiError, operatorName } from './client.js';

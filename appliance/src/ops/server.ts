@@ -114,6 +114,7 @@ export class OpsServer {
       audit: this.audit,
       onStop: this.options.onStop ?? (() => process.kill(process.pid, 'SIGTERM')),
       refresh: () => this.publish(this.source.status()),
+      requireChecker: this.source.config.management.requireChecker === true,
     });
     app.use('/api', api);
     app.use((_req, res) => void res.status(404).json({ error: 'no such route' }));

@@ -69,7 +69,12 @@ describe('loadConfig: a valid lab file', () => {
       sendBlockWarnMs: 15_000,
       invalidFlagRetryS: 30,
     });
-    expect(cfg.management).toEqual({ host: '127.0.0.1', port: 9300, tokenFile: join(tmp.dir, 'api.token') });
+    expect(cfg.management).toEqual({
+      host: '127.0.0.1',
+      port: 9300,
+      tokenFile: join(tmp.dir, 'api.token'),
+      requireChecker: false, // two-person duty is opt-in
+    });
     expect(cfg.extra).toEqual({ clock: { servers: '127.0.0.1:11123' } });
   });
 
@@ -120,6 +125,25 @@ describe('loadConfig: a valid lab file', () => {
     expect(p.key).toBe('alert_webhook');
     expect(p.message).toContain("not an http(s) URL: 'ftp://alerts…'");
     expect(p.message).not.toContain('s3cret'); // a token in the URL stays out of the error
+  });
+
+  it('reads require_checker (two-person duty) as a bool: yes, YES, on, 1 and no', () => {
+    for (const [text, want] of [
+      ['yes', true],
+      ['YES', true],
+      ['on', true],
+      ['1', true],
+      ['no', false],
+    ] as const) {
+      const cfg = loadConfig(tmp.write('tw.ini', `${LAB_INI}\n[management]\nrequire_checker = ${text}\n`));
+      expect(cfg.management.requireChecker, text).toBe(want);
+    }
+  });
+
+  it('refuses a require_checker that is not a bool, naming the line', () => {
+    const p = onlyProblem(`${LAB_INI}\n[management]\nrequire_checker = two\n`);
+    expect(p).toMatchObject({ line: 24, key: 'require_checker', message: '"two" is not true or false' });
+    expect(p.hint).toBe('write true or false, or delete the line for the default false');
   });
 
   it('accepts ekey mode without certificate files', () => {

@@ -1,13 +1,19 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventEmitter } from 'node:events';
 import http from 'node:http';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { TwConfig } from '../../../appliance/src/config/index.js';
 import { OperatorLog, type GatewayStatus } from '../../../appliance/src/gateway/index.js';
-import { OpsServer, readAuditLog, type OpsSource } from '../../../appliance/src/ops/index.js';
+import {
+  OpsServer,
+  TWO_PERSON_WORDS,
+  personKey,
+  readAuditLog,
+  type OpsSource,
+} from '../../../appliance/src/ops/index.js';
 import { systemClock } from '../../../appliance/src/shared/index.js';
 import { waitUntil } from '../../helpers/process.js';
 import { makeStatus } from './fixtures.js';
@@ -35,14 +41,14 @@ class FakeGateway extends EventEmitter implements OpsSource {
   }
 }
 
-function fakeConfig(stateDir: string): TwConfig {
+function fakeConfig(stateDir: string, requireChecker = false): TwConfig {
   return {
     station: { id: 'W888888T', units: ['729900'] },
     files: { stateDir },
     servers: [{ name: 'server1', host: '127.0.0.1', port: 7043 }],
     link: { heartbeatMs: 10_000 },
     tls: { mode: 'file' },
-    management: { host: '127.0.0.1', port: 0, tokenFile: '/nonexistent' },
+    management: { host: '127.0.0.1', port: 0, tokenFile: '/nonexistent', requireChecker },
   } as unknown as TwConfig;
 }
 
@@ -66,8 +72,11 @@ async function hookReceiver(): Promise<{ url: string; got: { event: string; aler
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, got };
 }
 
-async function start(webhookUrl?: string): Promise<{ gw: FakeGateway; server: OpsServer; stops: number[] }> {
-  const gw = new FakeGateway(fakeConfig(mkdtempSync(path.join(os.tmpdir(), 'nqgw-ops-'))));
+async function start(
+  webhookUrl?: string,
+  requireChecker = false,
+): Promise<{ gw: FakeGateway; server: OpsServer; stops: number[] }> {
+  const gw = new FakeGateway(fakeConfig(mkdtempSync(path.join(os.tmpdir(), 'nqgw-ops-')), requireChecker));
   const stops: number[] = [];
   const server = new OpsServer(gw, {
     token: TOKEN,
@@ -155,5 +164,78 @@ describe('OpsServer with a fake gateway', () => {
       '张三 stop ok',
     ]);
     expect(gw.log.recent().filter((l) => l.code === 'NQ960')).toHaveLength(6);
+  });
+});
+
+describe('two-person duty (require_checker)', () => {
+  const poster =
+    (url: string) =>
+    (route: string, who: { operator?: string; checker?: string }, body: Record<string, unknown> = {}) =>
+      fetch(`${url}/api/control/${route}`, {
+        method: 'POST',
+        headers: {
+          ...auth,
+          'content-type': 'application/json',
+          ...(who.operator ? { 'x-nqgw-operator': encodeURIComponent(who.operator) } : {}),
+          ...(who.checker ? { 'x-nqgw-checker': encodeURIComponent(who.checker) } : {}),
+        },
+        body: JSON.stringify(body),
+      });
+
+  it('compares people trimmed, case-folded and without the SSH address nqgw appends', () => {
+    expect(personKey(' Alice ')).toBe('alice');
+    expect(personKey('alice@10.0.0.5')).toBe('alice');
+    expect(personKey('alice@::1')).toBe('alice');
+    expect(personKey('alice@corp')).toBe('alice@corp'); // not an address: part of the name
+  });
+
+  it('refuses (403, nothing done) without a distinct checker, audits the refusal, then acts', async () => {
+    const { gw, server, stops } = await start(undefined, true);
+    const post = poster(server.url);
+    const none = await post('pause', { operator: 'wang' });
+    expect(none.status).toBe(403);
+    expect(await none.json()).toMatchObject({ ok: false, error: TWO_PERSON_WORDS, checkerRequired: true });
+    expect((await post('pause', { operator: 'wang', checker: ' WANG ' })).status).toBe(403);
+    expect((await post('pause', { operator: 'wang@10.0.0.5', checker: 'Wang' })).status).toBe(403);
+    expect((await post('switch', { operator: 'wang' }, { server: 1 })).status).toBe(403);
+    expect((await post('stop', { checker: 'li' })).status).toBe(403); // nobody named as operator
+    expect(gw.calls).toEqual([]);
+    expect(stops).toEqual([]);
+
+    expect((await post('pause', { operator: 'wang', checker: 'li' })).status).toBe(200);
+    // The body carries the checker too (as for the operator), and wins over the header.
+    expect((await post('resume', { operator: 'wang', checker: 'wang' }, { checker: '李四' })).status).toBe(
+      200,
+    );
+    expect(gw.calls).toEqual(['hold operator true', 'hold operator false']);
+
+    const file = path.join(gw.config.files.stateDir, 'audit.log');
+    const audit = readAuditLog(file);
+    expect(audit.map((e) => [e.operator, e.checker, e.action, e.result])).toEqual([
+      ['wang', undefined, 'pause', 'refused'],
+      ['wang', 'WANG', 'pause', 'refused'],
+      ['wang@10.0.0.5', 'Wang', 'pause', 'refused'],
+      ['wang', undefined, 'switch', 'refused'],
+      ['unknown', 'li', 'stop', 'refused'],
+      ['wang', 'li', 'pause', 'ok'],
+      ['wang', '李四', 'resume', 'ok'],
+    ]);
+    expect(audit[0]!.detail).toBe(`${TWO_PERSON_WORDS} (no checker named)`);
+    expect(audit[1]!.detail).toMatch(/\(checker WANG is the operator\)$/);
+    expect(audit[3]!.args).toEqual({ server: 1 }); // what was tried
+    expect(readFileSync(file, 'utf8')).not.toContain(TOKEN);
+  });
+
+  it('records a checker when named even if not required, and refuses nothing for lack of one', async () => {
+    const { gw, server } = await start();
+    const post = poster(server.url);
+    expect((await post('pause', { operator: 'wang' })).status).toBe(200);
+    expect((await post('resume', { operator: 'wang', checker: 'li' })).status).toBe(200);
+    const audit = readAuditLog(path.join(gw.config.files.stateDir, 'audit.log'));
+    expect(audit.map((e) => [e.action, e.result, e.checker])).toEqual([
+      ['pause', 'ok', undefined],
+      ['resume', 'ok', 'li'],
+    ]);
+    expect(gw.log.recent().at(-1)?.text).toMatch(/^操作员 wang 复核 li \(/);
   });
 });
