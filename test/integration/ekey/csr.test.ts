@@ -8,7 +8,7 @@ import { Pkcs11Module } from '../../../appliance/src/ekey/index.js';
 import { runEkeyCsr } from '../../../appliance/src/cli/ekey.js';
 import { runNqgw } from '../../helpers/process.js';
 import { certificate, rsaKey, type KeyPair } from './pki.js';
-import { SOFTHSM_MODULE, initToken, softhsmMissing, softhsmStore, writeObject } from './softhsm.js';
+import { SOFTHSM_MODULE, ekeyIni, initToken, softhsmMissing, softhsmStore, writeObject } from './softhsm.js';
 
 const missing = softhsmMissing();
 const STATION = 'W888888T';
@@ -22,31 +22,14 @@ let module: Pkcs11Module;
 
 /** tw.ini in EKey mode; module_env names the SoftHSM2 store, as `nqgw lab init --ekey` writes it. */
 function ini(name: string, over: { token?: string; keyId?: string; pinFile?: string } = {}): string {
-  const file = join(dir, `${name}.ini`);
-  writeFileSync(
-    file,
-    [
-      '[station]',
-      `id = ${STATION}`,
-      'units = 729900',
-      '[files]',
-      'orders = NQWT.DBF',
-      'returns = NQHB.DBF',
-      '[servers]',
-      'server1 = 127.0.0.1:7043',
-      '[tls]',
-      'mode = ekey',
-      `ca = ${join(dir, 'ca.pem')}`,
-      '[ekey]',
-      `module = ${SOFTHSM_MODULE ?? ''}`,
-      `token_label = ${over.token ?? 'station'}`,
-      `key_id = ${over.keyId ?? '01'}`,
-      `pin_file = ${over.pinFile ?? pinPath}`,
-      `module_env = SOFTHSM2_CONF=${conf}`,
-      '',
-    ].join('\n'),
-  );
-  return file;
+  return ekeyIni(join(dir, `${name}.ini`), {
+    station: STATION,
+    ca: join(dir, 'ca.pem'),
+    token: over.token ?? 'station',
+    keyId: over.keyId ?? '01',
+    pinFile: over.pinFile ?? pinPath,
+    softhsm2Conf: conf,
+  });
 }
 
 function openssl(args: string[]): string {

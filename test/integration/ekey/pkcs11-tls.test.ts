@@ -26,6 +26,7 @@ import {
   softhsmMissing,
   softhsmStore,
   writeObject,
+  ekeyIni,
 } from './softhsm.js';
 
 const missing = softhsmMissing();
@@ -277,32 +278,14 @@ describe.skipIf(missing !== null)('EKey on SoftHSM2 as the TLS key (PKCS#11 engi
 
   it('nqgw ekey status: the tokens, the certificate, and the exit code', () => {
     for (const f of ['NQWT.DBF', 'NQHB.DBF']) writeFileSync(join(dir, f), '');
-    const ini = (keyId: string, label = 'station'): string => {
-      const file = join(dir, `tw-${keyId}-${label}.ini`);
-      writeFileSync(
-        file,
-        [
-          '[station]',
-          `id = ${STATION}`,
-          'units = 729900',
-          '[files]',
-          'orders = NQWT.DBF',
-          'returns = NQHB.DBF',
-          '[servers]',
-          'server1 = 127.0.0.1:7043',
-          '[tls]',
-          'mode = ekey',
-          `ca = ${caPath}`,
-          '[ekey]',
-          `module = ${SOFTHSM_MODULE ?? ''}`,
-          `token_label = ${label}`,
-          `key_id = ${keyId}`,
-          `pin_file = ${pinPath}`,
-          '',
-        ].join('\n'),
-      );
-      return file;
-    };
+    const ini = (keyId: string, label = 'station'): string =>
+      ekeyIni(join(dir, `tw-${keyId}-${label}.ini`), {
+        station: STATION,
+        ca: caPath,
+        token: label,
+        keyId,
+        pinFile: pinPath,
+      });
     const run = (file: string): { code: number; text: string } => {
       const lines: string[] = [];
       const io = { out: (l: string) => lines.push(l), err: (l: string) => lines.push(l) };

@@ -110,3 +110,38 @@ export function stationToken(
     engineDir: ENGINE_DIR ?? '',
   };
 }
+
+/**
+ * A tw.ini in EKey mode for the token tests, at `file`: one station, one server, the `[ekey]`
+ * section for SoftHSM2 (plus `module_env` when `softhsm2Conf` is given, as `lab init --ekey`
+ * writes it).
+ */
+export function ekeyIni(
+  file: string,
+  o: { station: string; ca: string; token: string; keyId: string; pinFile: string; softhsm2Conf?: string },
+): string {
+  writeFileSync(
+    file,
+    [
+      '[station]',
+      `id = ${o.station}`,
+      'units = 729900',
+      '[files]',
+      'orders = NQWT.DBF',
+      'returns = NQHB.DBF',
+      '[servers]',
+      'server1 = 127.0.0.1:7043',
+      '[tls]',
+      'mode = ekey',
+      `ca = ${o.ca}`,
+      '[ekey]',
+      `module = ${SOFTHSM_MODULE ?? ''}`,
+      `token_label = ${o.token}`,
+      `key_id = ${o.keyId}`,
+      `pin_file = ${o.pinFile}`,
+      ...(o.softhsm2Conf !== undefined ? [`module_env = SOFTHSM2_CONF=${o.softhsm2Conf}`] : []),
+      '',
+    ].join('\n'),
+  );
+  return file;
+}

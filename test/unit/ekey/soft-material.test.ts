@@ -61,6 +61,20 @@ function issue(
   return forge.pki.certificateToPem(cert);
 }
 
+/** `softkey pkcs12` on the test's usual files (soft.key, soft.crt, soft.pass → soft.p12). */
+function pkcs12(): number {
+  return runSoftPkcs12(
+    {
+      config: lab.ini,
+      key: f('soft.key'),
+      cert: f('soft.crt'),
+      out: f('soft.p12'),
+      passphraseFile: f('soft.pass'),
+    },
+    io,
+  );
+}
+
 function makeKeyAndCsr(): void {
   expect(runSoftCsr({ config: lab.ini, keyOut: f('soft.key'), out: f('soft.csr') }, io)).toBe(0);
 }
@@ -193,16 +207,7 @@ describe('nqgw softkey pkcs12', () => {
       makeKeyAndCsr();
       writeFileSync(f('soft.crt'), cert());
       out = [];
-      const code = runSoftPkcs12(
-        {
-          config: lab.ini,
-          key: f('soft.key'),
-          cert: f('soft.crt'),
-          out: f('soft.p12'),
-          passphraseFile: f('soft.pass'),
-        },
-        io,
-      );
+      const code = pkcs12();
       expect(code).toBe(3);
       expect(out[0]).toBe('[NQ101] 您的Ekey证书有误，请检查是否选择了正确的Ekey证书');
       expect(out.join('\n')).toMatch(why);
@@ -214,24 +219,13 @@ describe('nqgw softkey pkcs12', () => {
     makeKeyAndCsr();
     writeFileSync(f('soft.crt'), issue(f('soft.csr')));
     chmodSync(f('soft.pass'), 0o644);
-    const run = (): number =>
-      runSoftPkcs12(
-        {
-          config: lab.ini,
-          key: f('soft.key'),
-          cert: f('soft.crt'),
-          out: f('soft.p12'),
-          passphraseFile: f('soft.pass'),
-        },
-        io,
-      );
-    expect(run()).toBe(2);
+    expect(pkcs12()).toBe(2);
     expect(out.join('\n')).toMatch(/readable by others/);
     expect(out.join('\n')).not.toContain('secret');
     expect(existsSync(f('soft.p12'))).toBe(false);
     writeFileSync(f('soft.pass'), '\n');
     chmodSync(f('soft.pass'), 0o600);
-    expect(run()).toBe(2);
+    expect(pkcs12()).toBe(2);
     expect(existsSync(f('soft.p12'))).toBe(false);
   });
 
@@ -239,16 +233,7 @@ describe('nqgw softkey pkcs12', () => {
     makeKeyAndCsr();
     writeFileSync(f('soft.crt'), issue(f('soft.csr')));
     writeFileSync(f('soft.p12'), 'old', { mode: 0o600 });
-    const code = runSoftPkcs12(
-      {
-        config: lab.ini,
-        key: f('soft.key'),
-        cert: f('soft.crt'),
-        out: f('soft.p12'),
-        passphraseFile: f('soft.pass'),
-      },
-      io,
-    );
+    const code = pkcs12();
     expect(code).toBe(3);
     expect(out.join('\n')).toContain('[NQ131]');
     expect(readFileSync(f('soft.p12'), 'utf8')).toBe('old');
