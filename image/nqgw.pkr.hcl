@@ -9,7 +9,7 @@
 # (on 深证云 the cloud's own package mirror, 补丁源).
 #
 # Checked with Debian's packer 1.6.6, where the openstack and qemu builders are built in:
-#   packer validate -var appliance_bundle=... -var node_dist=... image/
+#   packer validate -var appliance_bundle=... -var node_dist=... -var node_sha256=... image/
 # The `packer { required_plugins ... }` block that packer >= 1.7 needs lives in
 # plugins.pkr.hcl.disabled because 1.6.6 rejects it (see docs/image.md).
 
@@ -37,14 +37,19 @@ variable "node_dist" {
 
 variable "node_sha256" {
   type        = string
-  description = "SHA-256 of var.node_dist; the provisioning refuses a tarball that does not match. Empty skips the check (lab only)."
-  default     = ""
+  description = "SHA-256 of var.node_dist (from the release's SHASUMS256.txt); 20-node.sh refuses a tarball that does not match, and a build without it."
 }
 
 variable "apt_mirror" {
   type        = string
-  description = "Debian mirror the build VM installs packages from (the cloud's 补丁源 on 深证云)."
+  description = "Debian mirror (the debian archive) the build VM installs packages from (the cloud's 补丁源 on 深证云)."
   default     = "http://deb.debian.org/debian"
+}
+
+variable "apt_security_mirror" {
+  type        = string
+  description = "Mirror of the Debian security archive (bookworm-security) for the build VM; on 深证云 the 补丁源's debian-security."
+  default     = "http://deb.debian.org/debian-security"
 }
 
 # --- 深证云 (OpenStack) ---------------------------------------------------------------
@@ -169,9 +174,11 @@ build {
     destination = "/tmp/nqgw-image/node.tar.xz"
   }
 
-  # Units, udev rules, templates, first-boot scripts and the default ruleset.
+  # Units, udev rules, templates, first-boot scripts and the default ruleset; build/ holds
+  # build-only helpers (the apt sources rewrite of 10-base.sh), not installed in the image.
   provisioner "file" {
     sources = [
+      "${path.root}/build",
       "${path.root}/systemd",
       "${path.root}/udev",
       "${path.root}/files",
@@ -182,10 +189,14 @@ build {
   }
 
   provisioner "shell" {
-    execute_command = "sudo -E bash '{{ .Path }}'"
+    # {{ .Vars }} is how environment_vars reach the script: packer renders them as
+    # KEY='value' words, and `env` (run by sudo, so sudoers' env_reset does not drop them) puts
+    # them in the script's environment. Without it the scripts get none of them, and they stop.
+    execute_command = "chmod +x '{{ .Path }}'; sudo env {{ .Vars }} bash '{{ .Path }}'"
     environment_vars = [
       "NQGW_STAGE=/tmp/nqgw-image",
       "NQGW_APT_MIRROR=${var.apt_mirror}",
+      "NQGW_APT_SECURITY_MIRROR=${var.apt_security_mirror}",
       "NQGW_NODE_SHA256=${var.node_sha256}",
       "NQGW_IMAGE_VERSION=${var.image_version}",
     ]

@@ -43,6 +43,19 @@ debian_mirror() {
   echo "${uri:-http://deb.debian.org/debian}"
 }
 
+# Debian security mirror of this machine: the URI of the stanza or line whose suite is *-security.
+debian_security_mirror() {
+  local uri=""
+  if [[ -f /etc/apt/sources.list.d/debian.sources ]]; then
+    uri="$(awk -v RS= '/Suites:[^\n]*-security/ { if (match($0, /URIs: *[^ \n]+/)) { u = substr($0, RSTART, RLENGTH); sub(/URIs: */, "", u); print u; exit } }' /etc/apt/sources.list.d/debian.sources)"
+  fi
+  if [[ -z "$uri" && -f /etc/apt/sources.list ]]; then
+    uri="$(awk '$1 == "deb" { for (i = 2; i < NF; i++) if ($i ~ /^https?:/ && $(i + 1) ~ /-security$/) { print $i; exit } }' /etc/apt/sources.list)"
+  fi
+  [[ "$uri" == http* ]] || uri=""
+  echo "${uri:-http://deb.debian.org/debian-security}"
+}
+
 fast_checks() {
   need packer systemd-analyze cloud-init shellcheck nft chronyd sshd unshare node
   local tmp
@@ -57,7 +70,7 @@ fast_checks() {
   # The openstack source authenticates to Keystone while validating, so its full validation
   # runs only where 深证云 is reachable; here: syntax of both sources, full check of qemu.
   if packer validate -only=qemu.local -var "appliance_bundle=$tmp/bundle.tar.gz" \
-    -var "node_dist=$tmp/node.tar.xz" "$image" >"$tmp/packer.out" 2>&1; then
+    -var "node_dist=$tmp/node.tar.xz" -var "node_sha256=$(sha256sum <"$tmp/node.tar.xz" | cut -d' ' -f1)" "$image" >"$tmp/packer.out" 2>&1; then
     ok "validate -only=qemu.local image/ (source, provisioners, uploaded files)"
   else
     cat "$tmp/packer.out"
@@ -96,7 +109,7 @@ fast_checks() {
 
   step "shellcheck"
   local sh
-  for sh in "$image"/scripts/*.sh "$image"/files/*.sh "$repo/scripts/check-image.sh" "$repo/scripts/ci-deps/infra.sh"; do
+  for sh in "$image"/scripts/*.sh "$image"/build/*.sh "$image"/files/*.sh "$repo/scripts/check-image.sh" "$repo/scripts/ci-deps/infra.sh"; do
     if shellcheck -x "$sh"; then ok "${sh#"$repo"/}"; else bad "${sh#"$repo"/}"; fi
   done
 
@@ -132,8 +145,9 @@ fast_checks() {
 }
 
 # The slow check: a Debian 12 root from the mirror, provisioned by image/scripts/*.sh exactly as
-# packer runs them (same stage layout), minus the kernel. Bundle and Node come from $NQGW_BUNDLE
-# and $NQGW_NODE_DIST when set, else a stub bundle and this machine's Node 20 binary.
+# packer runs them (same stage layout and variables), minus the kernel. Bundle and Node come
+# from $NQGW_BUNDLE and $NQGW_NODE_DIST when set, else a stub bundle and this machine's Node 20
+# binary (its SHA-256 computed here and passed as NQGW_NODE_SHA256).
 chroot_check() {
   local target="$1"
   need debootstrap node
@@ -141,8 +155,9 @@ chroot_check() {
     echo "check-image: the chroot check needs root" >&2
     exit 2
   fi
-  local mirror start
+  local mirror security_mirror start
   mirror="$(debian_mirror)"
+  security_mirror="$(debian_security_mirror)"
   start=$(date +%s)
   step "debootstrap bookworm from $mirror into $target"
   mkdir -p "$target"
@@ -152,7 +167,7 @@ chroot_check() {
 
   local stage="$target/tmp/nqgw-image"
   mkdir -p "$stage"
-  cp -r "$image/systemd" "$image/udev" "$image/files" "$image/templates" "$image/nftables" "$stage/"
+  cp -r "$image/build" "$image/systemd" "$image/udev" "$image/files" "$image/templates" "$image/nftables" "$stage/"
   if [[ -n "${NQGW_BUNDLE:-}" ]]; then
     cp "$NQGW_BUNDLE" "$stage/nqgw-bundle.tar.gz"
   else
@@ -172,6 +187,8 @@ chroot_check() {
     XZ_OPT='-0 -T0' tar -cJf "$stage/node.tar.xz" -C "$(dirname "$n")" "$(basename "$n")"
   fi
   cp "$image"/scripts/*.sh "$stage/"
+  local node_sha256
+  node_sha256="$(sha256sum <"$stage/node.tar.xz" | cut -d' ' -f1)"
 
   # No daemons start inside the chroot.
   printf '#!/bin/sh\nexit 101\n' >"$target/usr/sbin/policy-rc.d"
@@ -186,8 +203,8 @@ chroot_check() {
     step "provision: $script"
     start=$(date +%s)
     chroot "$target" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-      NQGW_STAGE=/tmp/nqgw-image NQGW_APT_MIRROR="$mirror" NQGW_SKIP_KERNEL=1 \
-      NQGW_IMAGE_VERSION=0.0.0-chroot bash "/tmp/nqgw-image/$script"
+      NQGW_STAGE=/tmp/nqgw-image NQGW_APT_MIRROR="$mirror" NQGW_APT_SECURITY_MIRROR="$security_mirror" \
+      NQGW_NODE_SHA256="$node_sha256" NQGW_SKIP_KERNEL=1 NQGW_IMAGE_VERSION=0.0.0-chroot bash "/tmp/nqgw-image/$script"
     ok "$script in $(($(date +%s) - start)) s"
   done
   rm -f "$target/usr/sbin/policy-rc.d"

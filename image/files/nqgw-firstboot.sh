@@ -36,6 +36,10 @@ chmod 0640 "$etc/tw.ini.new" "$etc/values.json" "$etc/host.json"
 mv -f "$etc/tw.ini.new" "$etc/tw.ini"
 log "tw.ini rendered from template ${NQGW_TW_TEMPLATE:-cloud-production}"
 
+# The API token ([management] token_file): made here, on the replica, never sent in user-data;
+# nqgw.service cannot make it itself (ProtectSystem=strict keeps /etc read-only for it).
+"$libexec/nqgw-api-token.sh" --config "$etc/tw.ini" --owner nqgw
+
 install -d -m 0700 "$(dirname "$done_marker")"
 date -u +%Y-%m-%dT%H:%M:%SZ >"$done_marker"
 log "done"

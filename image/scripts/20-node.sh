@@ -2,17 +2,25 @@
 # Node.js from the tarball packer uploaded (not from the network).
 set -euo pipefail
 
-: "${NQGW_STAGE:=/tmp/nqgw-image}"
-: "${NQGW_NODE_SHA256:=}"
+# Set by packer (environment_vars, passed by execute_command's {{ .Vars }}); a missing one stops
+# the build here, before anything is changed.
+: "${NQGW_STAGE:?is not set: packer passes it through environment_vars (docs/image.md)}"
+: "${NQGW_NODE_SHA256:?is not set: packer passes var.node_sha256, the SHA-256 of the tarball (docs/image.md)}"
+if [[ ! "$NQGW_NODE_SHA256" =~ ^[0-9a-f]{64}$ ]]; then
+  echo "20-node: NQGW_NODE_SHA256 \"${NQGW_NODE_SHA256}\" is not a SHA-256 (64 lower-case hex digits)" >&2
+  exit 1
+fi
 tarball="${NQGW_STAGE}/node.tar.xz"
 
 if [[ ! -s "$tarball" ]]; then
   echo "20-node: ${tarball} is missing or empty" >&2
   exit 1
 fi
-if [[ -n "$NQGW_NODE_SHA256" ]]; then
-  echo "${NQGW_NODE_SHA256}  ${tarball}" | sha256sum --check --quiet -
+if ! echo "${NQGW_NODE_SHA256}  ${tarball}" | sha256sum --check --quiet - >/dev/null 2>&1; then
+  echo "20-node: ${tarball} does not match NQGW_NODE_SHA256 ${NQGW_NODE_SHA256} (sha256 $(sha256sum <"$tarball" | cut -d' ' -f1))" >&2
+  exit 1
 fi
+echo "20-node: ${tarball} matches SHA-256 ${NQGW_NODE_SHA256}"
 
 rm -rf /opt/node
 install -d -m 0755 /opt/node

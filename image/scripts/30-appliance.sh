@@ -2,8 +2,14 @@
 # The appliance bundle, its service user and its directories.
 set -euo pipefail
 
-: "${NQGW_STAGE:=/tmp/nqgw-image}"
-: "${NQGW_IMAGE_VERSION:=0.0.0}"
+# Set by packer (environment_vars, passed by execute_command's {{ .Vars }}); a missing one stops
+# the build here, before anything is changed.
+: "${NQGW_STAGE:?is not set: packer passes it through environment_vars (docs/image.md)}"
+: "${NQGW_IMAGE_VERSION:?is not set: packer passes var.image_version (docs/image.md)}"
+if [[ ! "$NQGW_IMAGE_VERSION" =~ ^[0-9]+\.[0-9]+\.[0-9]+([.+~-][0-9A-Za-z.+~-]+)?$ ]]; then
+  echo "30-appliance: NQGW_IMAGE_VERSION \"${NQGW_IMAGE_VERSION}\" is not a version like 0.1.0" >&2
+  exit 1
+fi
 bundle="${NQGW_STAGE}/nqgw-bundle.tar.gz"
 
 if [[ ! -s "$bundle" ]]; then
@@ -43,4 +49,4 @@ install -d -m 0750 -o root -g nqgw /etc/nqgw
 install -d -m 0700 -o root -g root /var/lib/nqgw-firstboot
 printf 'NQGW_IMAGE_VERSION=%s\n' "$NQGW_IMAGE_VERSION" >/etc/nqgw/image-release
 chmod 0644 /etc/nqgw/image-release
-echo "30-appliance: /opt/nqgw installed, user nqgw ready"
+echo "30-appliance: /opt/nqgw installed, user nqgw ready, image ${NQGW_IMAGE_VERSION}"

@@ -2,7 +2,9 @@
 # systemd units, udev rules, first-boot renderer and the host templates.
 set -euo pipefail
 
-: "${NQGW_STAGE:=/tmp/nqgw-image}"
+# Set by packer (environment_vars, passed by execute_command's {{ .Vars }}); a missing one stops
+# the build here, before anything is changed.
+: "${NQGW_STAGE:?is not set: packer passes it through environment_vars (docs/image.md)}"
 s="$NQGW_STAGE"
 
 install -m 0644 "$s/systemd/nqgw.service" /etc/systemd/system/nqgw.service
@@ -17,6 +19,7 @@ install -m 0644 "$s/udev/70-nqgw-ekey.rules" /etc/udev/rules.d/70-nqgw-ekey.rule
 install -d -m 0755 /usr/local/libexec/nqgw /usr/local/share/nqgw/templates
 install -m 0755 "$s/files/nqgw-firstboot.sh" /usr/local/libexec/nqgw/nqgw-firstboot.sh
 install -m 0755 "$s/files/nqgw-usbip.sh" /usr/local/libexec/nqgw/nqgw-usbip.sh
+install -m 0755 "$s/files/nqgw-api-token.sh" /usr/local/libexec/nqgw/nqgw-api-token.sh
 install -m 0644 "$s/files/nqgw-render-host.mjs" /usr/local/libexec/nqgw/nqgw-render-host.mjs
 install -m 0644 "$s/templates/"*.tmpl /usr/local/share/nqgw/templates/
 
@@ -35,7 +38,9 @@ fi
 # (nqgw cutover), so it is installed but not enabled; usbip only when /etc/nqgw/usbip.env exists.
 # The daily-start timer is on everywhere: it starts nqgw.service on trading mornings only where
 # nqgw.service is enabled, which cutover does on a GO, so on a standby it does nothing.
+# chrony-wait (shipped disabled by Debian) holds time-sync.target until chrony's correction is
+# under 0.1 s, so nqgw.service's After=time-sync.target waits for a synchronised clock.
 # (systemctl enable works the same inside a chroot, where nothing runs.)
 systemctl enable --quiet nqgw-firstboot.service nqgw-usbip.service nftables.service \
-  chrony.service ssh.service nqgw-daily.timer
+  chrony.service chrony-wait.service ssh.service nqgw-daily.timer
 echo "40-system: units, udev rules and templates installed"

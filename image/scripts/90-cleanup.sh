@@ -2,7 +2,9 @@
 # Leave nothing of the build behind: the image must boot as a fresh machine.
 set -euo pipefail
 
-: "${NQGW_STAGE:=/tmp/nqgw-image}"
+# Set by packer (environment_vars, passed by execute_command's {{ .Vars }}); a missing one stops
+# the build here, before anything is changed.
+: "${NQGW_STAGE:?is not set: packer passes it through environment_vars (docs/image.md)}"
 export DEBIAN_FRONTEND=noninteractive
 
 rm -rf "$NQGW_STAGE"

@@ -50,3 +50,67 @@ export async function deadPort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+/**
+ * A store that stalls, on loopback. 'silent': accepts every connection, reads what comes, never
+ * answers. 'headers': answers HEAD with a bodiless 404 (so the shipper goes on to PUT) and every
+ * other request with 200 headers announcing a 4 KiB body, sends a few bytes of it, then stalls.
+ * `requests` counts requests seen ('headers') or connections accepted ('silent').
+ */
+export class StallingStore {
+  private server: net.Server | null = null;
+  private readonly sockets = new Set<net.Socket>();
+  requests = 0;
+  port = 0;
+
+  constructor(readonly mode: 'silent' | 'headers') {}
+
+  get endpoint(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    if (this.mode === 'silent') {
+      this.server = net.createServer((socket) => {
+        this.requests++;
+        this.track(socket);
+        socket.resume();
+      });
+    } else {
+      const http = await import('node:http');
+      const server = http.createServer((req, res) => {
+        this.requests++;
+        req.resume();
+        if (req.method === 'HEAD') {
+          res.writeHead(404, { 'content-length': '0' });
+          res.end();
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'application/xml', 'content-length': '4096' });
+        res.write('<?xml version="1.0"');
+      });
+      server.on('connection', (socket: net.Socket) => this.track(socket));
+      this.server = server;
+    }
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server!.address() as net.AddressInfo).port;
+  }
+
+  private track(socket: net.Socket): void {
+    this.sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.on('close', () => this.sockets.delete(socket));
+  }
+
+  /** Connections still open (a client that gave up closes its side). */
+  get openConnections(): number {
+    return this.sockets.size;
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.server = null;
+  }
+}

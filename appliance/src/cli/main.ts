@@ -12,6 +12,7 @@ import { registerLogsCommands } from './logs.js';
 import { registerCalendarCommands } from './calendar.js';
 import { registerSoftkeyCommands } from './softkey.js';
 import { registerEkeyCommands } from './ekey.js';
+import { registerOrdersCommand } from './orders.js';
 
 /** `nqgw`: every operator and lab command. Each sub-command lives in its own file here. */
 const program = new Command('nqgw')
@@ -29,5 +30,6 @@ registerLogsCommands(program);
 registerCalendarCommands(program);
 registerSoftkeyCommands(program);
 registerEkeyCommands(program);
+registerOrdersCommand(program);
 
 await program.parseAsync(process.argv);

@@ -1,9 +1,15 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/index.js';
-import { Gateway } from '../gateway/index.js';
+import { DAY_ENDED, Gateway } from '../gateway/index.js';
 import { MainStationSimulator, loadSimConfig } from '../sim/index.js';
 import { EXIT, printError, untilSignal } from './output.js';
 import { startServices, stopServices, type Service } from './services.js';
+
+/**
+ * `nqgw run` after the gateway stopped itself at the CST day change (NQ220): a clean stop that
+ * asks for the new day's start, told apart from 0 (stopped, auto_exit) and from failures.
+ */
+export const EXIT_DAY_ENDED = 4;
 
 /** Codes of errors in tw.ini's settings (any section): exit 2, like `nqgw config check`. */
 const SETTINGS_ERRORS = new Set(['NQ601', 'NQ801', 'CLOCK_SETTING']);
@@ -44,7 +50,13 @@ export function registerRunCommands(program: Command): void {
           SETTINGS_ERRORS.has((err as { code?: string }).code ?? '') ? EXIT.BAD_INPUT : EXIT.REFUSED,
         );
       }
-      gateway.on('exit', () => void shutdown().then((code) => process.exit(code)));
+      // A gateway that stopped at the CST day change exits DAY_ENDED (nqgw.service lists it in
+      // SuccessExitStatus= and RestartPreventExitStatus=: no restart into an NQ203 refusal).
+      gateway.on(
+        'exit',
+        (reason: string) =>
+          void shutdown().then((code) => process.exit(reason === DAY_ENDED ? EXIT_DAY_ENDED : code)),
+      );
     });
 
   program

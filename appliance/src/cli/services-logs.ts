@@ -41,6 +41,8 @@ export async function startLogServices(gateway: Gateway, config: TwConfig): Prom
       stop: async () => {
         unsubscribe();
         current = null;
+        // One budget for the whole stop (flush, then the archive): systemd's TimeoutStopSec is 30 s.
+        const stopDeadline = Date.now() + settings.flushTimeoutMs;
         const drained = await service.stop();
         const m = service.metrics();
         if (m.shipping)
@@ -52,7 +54,7 @@ export async function startLogServices(gateway: Gateway, config: TwConfig): Prom
           settings.archiveAfter !== null &&
           cstMinuteOfDay(Date.now()) >= settings.archiveAfter
         ) {
-          const store = new ObjectStore(settings.store);
+          const store = new ObjectStore(settings.store, { deadline: stopDeadline });
           try {
             const res = await uploadArchive(config, settings, store);
             process.stderr.write(`archive: ${res.manifestKey} (${res.manifest.files.length} files)\n`);

@@ -23,6 +23,9 @@ export function renderScreen(s: GatewayStatus, running: boolean): string {
     row(`交易单元: ${s.units.join(',')}`, `即时回报: ${s.returns}`),
     row(`待发委托: ${s.pending}`, `已发委托: ${s.sent}`),
     row(`成功委托: ${s.accepted}`, `非法委托: ${s.rejected}`),
+    ...(s.unsent && s.unsent.count > 0
+      ? [`未发送 ${s.unsent.count} 笔 (nqgw orders --unsent): ${s.unsent.last ?? ''}`]
+      : []),
     row(`通信状态: ${s.linkState}`, `股市状态: ${s.marketState}`),
     `特别提示: ${s.notice}`,
   ];
@@ -38,6 +41,12 @@ export function renderScreen(s: GatewayStatus, running: boolean): string {
     lines.push(`小站使用软加密: ${s.soft.window}, 第 ${s.soft.day}/${s.soft.of} 个交易日, 剩余 ${s.soft.remaining}`);
   }
   if (s.holds.length > 0) lines.push(`暂停发送: ${s.holds.join(', ')}`);
+  if (s.tradingDay) {
+    const exit = s.autoExit
+      ? `  自动退出: ${s.autoExit.at}${s.autoExit.armed ? '' : ' (今天不自动退出: 启动时已过)'}`
+      : '';
+    lines.push(`交易日: ${s.tradingDay}${exit}`);
+  }
   lines.push('');
   for (const l of s.log.slice(-15)) lines.push(`${cstClock(l.time)} ${l.text}`);
   return `${lines.join('\n')}\n`;

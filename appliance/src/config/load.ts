@@ -246,7 +246,8 @@ function readLink(s: SectionReader): LinkSettings {
     );
   }
   const primaryRetryS = s.int('primary_retry_s', 300, 10, 86_400);
-  return { heartbeatMs, silenceMs, connectTimeoutMs, backoffInitialMs, backoffMaxMs, primaryRetryS };
+  const answerTimeoutMs = s.int('answer_timeout_ms', 10_000, 1_000, 120_000);
+  return { heartbeatMs, silenceMs, connectTimeoutMs, backoffInitialMs, backoffMaxMs, primaryRetryS, answerTimeoutMs };
 }
 
 function readOptions(s: SectionReader, stateDir: string | undefined): GatewayOptions {

@@ -16,6 +16,7 @@ export const KNOWN_KEYS = {
     'backoff_initial_ms',
     'backoff_max_ms',
     'primary_retry_s',
+    'answer_timeout_ms',
   ],
   options: [
     'no_fills',

@@ -33,6 +33,7 @@
  *   backoff_initial_ms = 500
  *   backoff_max_ms = 10000
  *   primary_retry_s = 300         ; how long on a fallback server before trying server1 again
+ *   answer_timeout_ms = 10000     ; an order unanswered this long: NQ320, next server, resend
  *
  *   [options]                     ; the vendor's 其他设置
  *   no_fills = false              ; 不接受成交
@@ -62,7 +63,7 @@
  * time_file and token_file must exist (files inside state_dir excepted); state_dir or its parent
  * must exist. Ranges: heartbeat_ms 100-29999 and below silence_ms; silence_ms 300-29999;
  * connect_timeout_ms 100-120000; backoff_initial_ms 10-60000 <= backoff_max_ms <= 300000;
- * primary_retry_s 10-86400; time_file_interval_s 1-3600; send_block_warn_ms 100-600000;
+ * primary_retry_s 10-86400; answer_timeout_ms 1000-120000; time_file_interval_s 1-3600; send_block_warn_ms 100-600000;
  * invalid_flag_retry_s 1-3600; auto_exit HH:MM. Booleans: true/false, yes/no, on/off, 1/0.
  * loadConfig (load.ts) checks all of it and reports every problem at once (ConfigError, NQ601).
  */
@@ -90,6 +91,8 @@ export interface LinkSettings {
   backoffInitialMs: number;
   backoffMaxMs: number;
   primaryRetryS: number;
+  /** An order the main station has not answered within this means it has stalled (NQ320). */
+  answerTimeoutMs: number;
 }
 
 export interface GatewayOptions {

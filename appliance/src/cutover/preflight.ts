@@ -259,7 +259,9 @@ export function checkNoActive(config: TwConfig): StepOutcome {
       hint: `make sure the gateway on ${holder.host} is stopped (or that host is down), then delete ${lockFile}`,
     };
   }
-  if (isAlive(holder.pid)) {
+  // The lock's own judgement (pid, its start time and the boot id), so that a pid reused by
+  // another process reads as stale here exactly as it does to the gateway taking the lock over.
+  if (OrderFileLock.holderRunning(holder)) {
     return {
       verdict: 'FAIL',
       detail: `a gateway is already active on this host: pid ${holder.pid} since ${holder.since}`,
@@ -268,7 +270,7 @@ export function checkNoActive(config: TwConfig): StepOutcome {
   }
   return {
     verdict: 'OK',
-    detail: `stale lock of dead pid ${holder.pid} on this host: the gateway takes it over`,
+    detail: `stale lock of pid ${holder.pid} on this host (that process is gone): the gateway takes it over`,
   };
 }
 

@@ -1,5 +1,6 @@
 import iconv from 'iconv-lite';
 import { DbfFieldError, DbfValueError } from './errors.js';
+import { decodeOrderStrict } from './strict-order.js';
 import {
   FLAG_DELETED,
   FLAG_LIVE,
@@ -200,8 +201,12 @@ export function decodeRecord(
 export function encodeOrder(row: OrderRow, buf: Buffer, base: number, deleted = false): void {
   encodeRecord(NQWT, row, buf, base, deleted);
 }
+/**
+ * An order as the broker's program wrote it, or a DbfFieldError: every field must parse completely
+ * (strict-order.ts). An order is never sent with a value guessed from bytes that are not one.
+ */
 export function decodeOrder(buf: Buffer, base: number, path = NQWT.fileName, recNo = 0): OrderRow {
-  return decodeRecord(NQWT, buf, base, path, recNo) as unknown as OrderRow;
+  return decodeOrderStrict(buf, base, path, recNo);
 }
 export function encodeReturn(row: ReturnRow, buf: Buffer, base: number, deleted = false): void {
   encodeRecord(NQHB, row, buf, base, deleted);
@@ -217,4 +222,60 @@ export function encodeRows(layout: DbfLayout, rows: readonly object[], trailer?:
   rows.forEach((r, i) => encodeRecord(layout, r, buf, i * layout.recordLength));
   if (trailer !== undefined) buf[buf.length - 1] = trailer;
   return buf;
+}
+
+/**
+ * A return row as the writer takes it: a fill price or quantity may be null, "no value", written
+ * as a blank field. The gateway writes a blank where the main station sent a number that does not
+ * fit (docs/interface.md, "A return the gateway cannot write as sent"); a false 0 would look real.
+ */
+export type ReturnRecord = Omit<ReturnRow, 'CJJG' | 'CJSL'> & { CJJG: number | null; CJSL: number | null };
+
+const RETURN_NUMBERS = NQHB.fields.filter((f) => f.type === 'N' && f.name !== 'HBXH');
+
+/** The records of return rows as one Buffer (plus `trailer`), nulls written as blank numbers. */
+export function encodeReturnRows(rows: readonly ReturnRecord[], trailer?: number): Buffer {
+  const R = NQHB.recordLength;
+  const extra = trailer === undefined ? 0 : 1;
+  const buf = Buffer.allocUnsafe(rows.length * R + extra);
+  rows.forEach((r, i) => {
+    const base = i * R;
+    if (r.CJJG !== null && r.CJSL !== null) {
+      encodeRecord(NQHB, r, buf, base);
+      return;
+    }
+    encodeRecord(NQHB, { ...r, CJJG: r.CJJG ?? 0, CJSL: r.CJSL ?? 0 }, buf, base);
+    for (const f of RETURN_NUMBERS) {
+      if ((r as Record<string, unknown>)[f.name] === null)
+        buf.fill(SPACE, base + f.offset, base + f.offset + f.length);
+    }
+  });
+  if (trailer !== undefined) buf[buf.length - 1] = trailer;
+  return buf;
+}
+
+/** Whether `value` can be written in the numeric field `f` exactly (finite, fits, no extra decimals). */
+const FIT_SCRATCH = Buffer.alloc(32);
+export function numberFits(f: FieldSpec, value: number): boolean {
+  try {
+    writeNumber(FIT_SCRATCH, 32 - f.length, f, value, NQHB);
+    return true;
+  } catch (err) {
+    if (err instanceof DbfValueError) return false;
+    throw err;
+  }
+}
+
+/** Bytes `value` takes in GBK, and whether GBK holds it unchanged (no character turned into '?'). */
+export function gbkLength(value: string): { bytes: number; exact: boolean } {
+  let ascii = true;
+  for (let i = 0; i < value.length; i++) {
+    if (value.charCodeAt(i) >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii) return { bytes: value.length, exact: true };
+  const bytes = iconv.encode(value, TEXT_ENCODING);
+  return { bytes: bytes.length, exact: iconv.decode(bytes, TEXT_ENCODING) === value };
 }

@@ -1,6 +1,4 @@
-import { promises as fsp } from 'node:fs';
-import path from 'node:path';
-import { cstDate } from '../shared/index.js';
+import { cstDate, createDurably } from '../shared/index.js';
 import { buildHeader } from './header.js';
 import { EOF_MARKER, type DbfLayout } from './schema.js';
 
@@ -11,18 +9,6 @@ export interface CreateOptions {
   date?: string;
 }
 
-/** fsync of the directory, so that a new or renamed entry survives a power cut. */
-export async function syncDir(dir: string): Promise<void> {
-  const fh = await fsp.open(dir, 'r');
-  try {
-    await fh.sync();
-  } catch {
-    // Some file systems refuse fsync on a directory (EINVAL); the data itself is synced.
-  } finally {
-    await fh.close();
-  }
-}
-
 /** Creates an empty file of `layout`: header, 0x0D, 0x1A. Data and directory entry are synced. */
 export async function createDbfFile(
   file: string,
@@ -31,12 +17,5 @@ export async function createDbfFile(
 ): Promise<void> {
   const header = buildHeader(layout, 0, options.date ?? cstDate(Date.now()));
   const bytes = Buffer.concat([header, Buffer.from([EOF_MARKER])]);
-  const fh = await fsp.open(file, options.overwrite ? 'w' : 'wx');
-  try {
-    await fh.write(bytes, 0, bytes.length, 0);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await syncDir(path.dirname(file));
+  await createDurably(file, bytes, options.overwrite ? { overwrite: true } : {});
 }

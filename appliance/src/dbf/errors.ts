@@ -50,11 +50,35 @@ export class DbfFieldError extends AppError {
     readonly recNo: number,
     readonly field: string,
     readonly raw: string,
+    /** What is wrong with it, in a few words (blank, a control byte, too many decimals, ...). */
+    readonly reason?: string,
+    /** An order of NQWT.DBF (the gateway refuses it), or a record of another file. */
+    readonly inOrderFile = false,
   ) {
     super(
       'NQ503',
-      `${path} record ${recNo}: field ${field} holds ${JSON.stringify(raw)}, which is not a valid value`,
-      `The record is skipped. Ask the broker to correct record ${recNo} (or enter the order again as a new record).`,
+      `${path} record ${recNo}: field ${field} holds ${JSON.stringify(raw)}, which is not a valid value${reason ? ` (${reason})` : ''}`,
+      inOrderFile
+        ? `The record is not sent: its CLBZ is set to '2' and \`nqgw orders --unsent\` lists it. Ask the broker to correct record ${recNo} in place and set CLBZ back to '0' (the gateway then sends it), or to enter the order again as a new record.`
+        : `The record cannot be read. Check record ${recNo} of the file with a dBase tool.`,
+    );
+  }
+}
+
+/**
+ * NQWT.DBF's records are not where its geometry says (a torn record with whole records written
+ * after it, a tail that never completes, a header count that disagrees with the size while a
+ * record cannot be read). Nothing is read and nothing is written until it is right.
+ */
+export class DbfGeometryError extends AppError {
+  constructor(
+    readonly path: string,
+    readonly problem: string,
+  ) {
+    super(
+      'NQ520',
+      `委托库记录位置错乱, 停止读取与写入: ${path}: ${problem}`,
+      '网关不读取、不发送、不写入该文件 (the gateway reads, sends and writes nothing until the file is sound). 请券商核对委托库: 找到被截断的记录 (broker: find the torn record), 用券商程序修复或重建文件, 未发送的委托重新录入; 文件恢复正常后网关自动继续.',
     );
   }
 }
@@ -76,6 +100,8 @@ export class DbfValueError extends AppError {
 
 /** A record whose deletion flag is neither ' ' nor '*' (not the last one: that one may be mid-write). */
 export const WARN_BAD_FLAG = 'NQ505';
+/** A record appended blank (spaces or NULs) and never filled in within the wait: not sent. */
+export const UNSENT_BLANK = 'NQ522';
 /** The header says more records than the file holds. */
 export const WARN_COUNT_PAST_END = 'NQ506';
 /** A crash left a half-written tail or a lagging count; it was repaired on open. */

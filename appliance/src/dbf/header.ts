@@ -134,6 +134,10 @@ export function checkHeader(buf: Buffer, fileSize: number, path: string, layout:
   }
   if (problems.length === 0 && buf[at] !== HEADER_TERMINATOR)
     problems.push('no 0x0D after the field descriptors');
+  if (problems.length === 0) {
+    const lie = paddingProblem(buf, at, headerLength);
+    if (lie) problems.push(lie);
+  }
   if (problems.length === 0 && recordLength !== layout.recordLength) {
     problems.push(`record length is ${recordLength}, the fields make ${layout.recordLength}`);
   }
@@ -145,6 +149,27 @@ export function checkHeader(buf: Buffer, fileSize: number, path: string, layout:
     recordLength,
     languageDriver: buf[OFF_LANGUAGE] ?? 0,
   };
+}
+
+/**
+ * The declared header length must end where the header really ends: right after the 0x0D, or
+ * after a few 0x00 bytes some writers put there. Anything else between the terminator and the
+ * declared length is record bytes: the records would be decoded from shifted bytes and CLBZ
+ * written into the middle of real records, so the file is refused (it is the broker's file that
+ * lies, and nothing may be read or written until it is right).
+ */
+function paddingProblem(buf: Buffer, terminatorAt: number, headerLength: number): string | null {
+  const end = terminatorAt + 1;
+  if (headerLength < end)
+    return `the header declares ${headerLength} bytes but its 0x0D terminator is at byte ${terminatorAt}`;
+  if (headerLength > buf.length)
+    return `the header declares ${headerLength} bytes, more than a dBase III header can hold (0x0D at byte ${terminatorAt})`;
+  for (let i = end; i < headerLength; i++) {
+    if (buf[i] !== 0) {
+      return `the header declares ${headerLength} bytes but its 0x0D terminator is at byte ${terminatorAt} and byte ${i} after it is 0x${(buf[i] ?? 0).toString(16).padStart(2, '0')}, not padding: the records would be read from shifted bytes`;
+    }
+  }
+  return null;
 }
 
 /** Reads and checks the header of an open file. */

@@ -20,13 +20,18 @@ export {
   type ReturnKind,
 } from './schema.js';
 export { encodeOrder, decodeOrder, encodeReturn, decodeReturn, encodeRows } from './codec.js';
+export { encodeReturnRows, type ReturnRecord } from './codec.js';
+export { fitReturn, type FittedReturn, type ReturnFieldIssue } from './return-fit.js';
 export { createDbfFile, type CreateOptions } from './create.js';
 export {
   OrderFileReader,
   type OrderBatch,
   type OrderRecord,
   type OrderReaderOptions,
+  SETTLE_MS,
 } from './order-reader.js';
+export { type UnsentRecord, lenientText } from './order-verdict.js';
+export { peekOrderRecords, type PeekedRecord } from './peek.js';
 export { OrderFileAppender, type AppendOptions } from './order-appender.js';
 export { ReturnFileWriter, type ReturnOpenOptions, type ReturnOpenResult } from './return-writer.js';
 export { readOrderFile, readReturnFile } from './whole-file.js';
@@ -38,7 +43,9 @@ export {
   DbfStateError,
   DbfWriteError,
   DbfSequenceError,
+  DbfGeometryError,
   ReturnsNotTodayError,
+  UNSENT_BLANK,
   WARN_BAD_FLAG,
   WARN_COUNT_PAST_END,
   WARN_REPAIRED,

@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { fsyncDir } from '../shared/index.js';
 import { decodeReturn } from './codec.js';
 import {
   DbfFieldError,
@@ -9,7 +10,6 @@ import {
   WARN_REPAIRED,
   type DbfWarning,
 } from './errors.js';
-import { syncDir } from './create.js';
 import { dateAndCount, DATE_AND_COUNT_OFFSET, readHeader } from './header.js';
 import { readAt, writeAt } from './io.js';
 import { EOF_MARKER, FLAG_DELETED, FLAG_LIVE, NQHB, type ReturnKind } from './schema.js';
@@ -143,11 +143,11 @@ export async function archiveReturnFile(file: string, date: string): Promise<str
       // No hard links here: check then rename (not atomic, but nobody else archives this file).
       if (await exists(target)) continue;
       await fsp.rename(file, target);
-      await syncDir(path.dirname(file));
+      await fsyncDir(path.dirname(file));
       return target;
     }
     await fsp.unlink(file);
-    await syncDir(path.dirname(file));
+    await fsyncDir(path.dirname(file));
     return target;
   }
 }

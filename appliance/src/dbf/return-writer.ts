@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { encodeRows } from './codec.js';
+import { encodeReturnRows, type ReturnRecord } from './codec.js';
 import { createDbfFile } from './create.js';
 import {
   DbfSequenceError,
@@ -12,7 +12,7 @@ import {
 import { dateAndCount, DATE_AND_COUNT_OFFSET } from './header.js';
 import { writeAt, Serial } from './io.js';
 import { archiveReturnFile, scanAndRepair } from './return-repair.js';
-import { EOF_MARKER, NQHB, type ReturnKind, type ReturnRow } from './schema.js';
+import { EOF_MARKER, NQHB, type ReturnKind } from './schema.js';
 
 export interface ReturnOpenOptions {
   /** Today's date in CST, YYYYMMDD (cstDate(clock.now())). */
@@ -43,11 +43,11 @@ export class ReturnFileWriter {
   private constructor(
     readonly path: string,
     private fh: FileHandle | null,
-    private readonly headerLength: number,
+    private headerLength: number,
     private records: number,
     private seq: number,
     private readonly today: string,
-    private readonly kinds: Record<ReturnKind, number>,
+    private kinds: Record<ReturnKind, number>,
   ) {}
 
   static async open(file: string, options: ReturnOpenOptions): Promise<ReturnOpenResult> {
@@ -94,13 +94,54 @@ export class ReturnFileWriter {
     return this.kinds;
   }
 
+  /** The trading day (YYYYMMDD, CST) the file is for. */
+  get day(): string {
+    return this.today;
+  }
+
   /** Records in the file. */
   get count(): number {
     return this.records;
   }
 
+  /** The failure that broke the writer (it refuses appends until reopen() succeeds), or null. */
+  get failure(): DbfWriteError | null {
+    return this.broken;
+  }
+
+  /**
+   * After a failed write: close the handle, open the file again and repair what the failed write
+   * left (as at start-up), so appends can go on without a restart. The file keeps its day: one
+   * holding another day's rows is refused (ReturnsNotTodayError), never archived from here.
+   * Returns the repairs made. Throws, leaving the writer broken, while the fault lasts.
+   */
+  reopen(): Promise<DbfWarning[]> {
+    return this.serial.run(async () => {
+      const old = this.fh;
+      this.fh = null;
+      await old?.close().catch(() => undefined);
+      const warnings: DbfWarning[] = [];
+      await createIfMissing(this.path, this.today);
+      const fh = await fsp.open(this.path, 'r+');
+      try {
+        const state = await scanAndRepair(fh, this.path, this.today, warnings);
+        if (state.otherDate !== null) throw new ReturnsNotTodayError(this.path, state.otherDate, this.today);
+        this.headerLength = state.headerLength;
+        this.records = state.count;
+        this.seq = state.lastSeq;
+        this.kinds = state.kinds;
+      } catch (err) {
+        await fh.close().catch(() => undefined);
+        throw err;
+      }
+      this.fh = fh;
+      this.broken = null;
+      return warnings;
+    });
+  }
+
   /** Writes `rows` after the last record, the 0x1A, the header count, then one fsync. */
-  append(rows: ReturnRow[]): Promise<void> {
+  append(rows: readonly ReturnRecord[]): Promise<void> {
     return this.serial.run(async () => {
       const fh = this.handle();
       if (rows.length === 0) return;
@@ -109,7 +150,7 @@ export class ReturnFileWriter {
         if (r.HBXH !== expected) throw new DbfSequenceError(this.path, expected, r.HBXH);
         expected++;
       }
-      const bytes = encodeRows(NQHB, rows, EOF_MARKER); // DbfValueError here leaves the file untouched
+      const bytes = encodeReturnRows(rows, EOF_MARKER); // DbfValueError here leaves the file untouched
       const count = this.records + rows.length;
       try {
         await writeAt(fh, bytes, this.headerLength + this.records * NQHB.recordLength);

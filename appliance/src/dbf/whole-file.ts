@@ -12,11 +12,13 @@ import { NQHB, TEXT_ENCODING, type OrderRow, type ReturnRow } from './schema.js'
 
 /**
  * Every live, readable record of NQWT.DBF in file order, by the same rules as the gateway's
- * reader (file size, not header count). Deleted records and records with garbage fields are left
- * out; use OrderFileReader to see them counted and reported.
+ * reader (file size, not header count). Deleted records and records that are not orders (a field
+ * that is not a value, a bad flag byte, blank) are left out; use OrderFileReader to see them.
  */
 export async function readOrderFile(file: string): Promise<OrderRow[]> {
-  const reader = new OrderFileReader(file, { readOnly: true });
+  // Records are judged at once (a tool takes the file as it is now); a partial tail is a write
+  // under way, never an alarm here: the records before it are returned if seen whole at open.
+  const reader = new OrderFileReader(file, { readOnly: true, settleMs: 0, tailMs: Number.POSITIVE_INFINITY });
   await reader.open();
   const rows: OrderRow[] = [];
   try {

@@ -11,15 +11,19 @@ import { AnswerMatcher, FileJournal, orderKey } from './journal.js';
 import { OrderFileLock } from './lock.js';
 import { OperatorLog } from './oplog.js';
 import { OptionEffects } from './options.js';
-import { FLAG_REFUSED, FLAG_SENT, OrderPump } from './orders.js';
+import { FLAG_REFUSED, FLAG_SENT, OrderPump, type OrderSink } from './orders.js';
 import { ReturnSink, type ReturnCounters } from './returns.js';
+import { UnfitReturnLog } from './return-unfit.js';
 import { writeStatusSnapshot, type GatewayStatus, type LinkWord } from './status.js';
 import { openReturnFile } from './startup.js';
 import { ClockGuard } from './clockguard.js';
+import { DAY_ENDED, DAY_HOLD, DayGuard } from './dayguard.js';
 
 export const SOFTWARE = 'nqgw 0.1.0';
 /** How often NQWT.DBF is looked at when nothing was new: one fstat, cheap; bounds latency. */
 const POLL_MS = 2;
+/** A day-change stop that has not finished by then exits anyway (the journal makes that safe). */
+const DAY_END_STOP_DEADLINE_MS = 30_000;
 
 export interface GatewayDeps {
   clock?: Clock;
@@ -33,7 +37,8 @@ export interface GatewayDeps {
 /**
  * The gateway: NQWT.DBF → main station → NQHB.DBF, with the vendor's screen as its status. It
  * joins the rooms (dbf, link) and owns the order of things: store, send, flag; write, then ack.
- * Events: 'status' (GatewayStatus) and 'exit' (reason) when it stopped by itself (auto exit).
+ * Events: 'status' (GatewayStatus) and 'exit' (reason) when it stopped by itself: 'auto-exit',
+ * or DAY_ENDED at the CST day change (one process serves one trading day, dayguard.ts).
  */
 export class Gateway extends EventEmitter {
   readonly log: OperatorLog;
@@ -48,6 +53,8 @@ export class Gateway extends EventEmitter {
   private options: OptionEffects | null = null;
   private clockGuard: ClockGuard | null = null;
   private identity: StationIdentity | null = null;
+  /** The trading day of this process, fixed at start (journal, NQHB.DBF, counters, logon). */
+  private dayGuard: DayGuard | null = null;
   private readonly holds = new Set<string>();
   private pumpTimer: NodeJS.Timeout | null = null;
   private statusTimer: NodeJS.Timeout | null = null;
@@ -85,10 +92,18 @@ export class Gateway extends EventEmitter {
   async start(): Promise<void> {
     const { config, log } = this;
     const today = cstDate(this.clock.now());
+    const dayGuard = new DayGuard(today, this.clock, log, () => void this.endOfDay());
+    this.dayGuard = dayGuard;
     log.info(formatMessage('NQ207_WELCOME', { text: SOFTWARE }), 'NQ207');
     log.info(formatMessage('NQ204_ORDERS_PATH', { text: config.files.orders }), 'NQ204');
     log.info(formatMessage('NQ205_RETURNS_PATH', { text: config.files.returns }), 'NQ205');
     this.lock.acquire();
+    const stale = this.lock.takenOver;
+    if (stale)
+      log.warn(
+        `已接管遗留的委托库锁 ${this.lock.lockFile}: 原持有者 pid ${stale.pid} (${stale.since}) 已不在运行`,
+        'NQ740',
+      );
     let identity: StationIdentity;
     try {
       this.writer = await openReturnFile(config, today, log);
@@ -105,7 +120,7 @@ export class Gateway extends EventEmitter {
       const passed = await this.reader.skipSettled([FLAG_SENT, FLAG_REFUSED]);
       if (passed > 0) log.info(`委托库中已处理的 ${passed} 笔委托已跳过`, 'NQ209');
       this.pump = new OrderPump(
-        this.reader,
+        dayGuard.source(this.reader),
         this.journal,
         replay,
         matcher,
@@ -113,15 +128,17 @@ export class Gateway extends EventEmitter {
         log,
         config.options.invalidFlagRetryS * 1000,
         () => this.clock.now(),
-        () => cstDate(this.clock.now()),
+        () => today,
       );
-      this.sink = new ReturnSink(
-        this.writer,
+      this.sink = new ReturnSink({
+        store: this.writer,
         log,
         counters,
-        (seq) => this.link?.ackReturn(seq),
-        (reason) => this.link?.reconnect(reason),
-      );
+        onWritten: (seq) => this.link?.ackReturn(seq),
+        onResync: (reason) => this.link?.reconnect(reason),
+        unfit: new UnfitReturnLog(config.files.stateDir),
+        now: () => this.clock.now(),
+      });
       if (replay.pending.size > 0) {
         log.info(`日志中有 ${replay.pending.size} 笔委托未获主站确认, 连接后将以可能重复标志重发`, 'NQ708');
       }
@@ -147,8 +164,10 @@ export class Gateway extends EventEmitter {
       this.clock,
       () => void this.autoExit(),
       (text) => log.warn(text),
+      (level, text, code) => log.write(level, text, code),
     );
     this.options.start();
+    dayGuard.start();
     void this.options.linkDown(true);
     this.statusTimer = setInterval(() => void this.publishStatus(), 500);
     this.schedulePump(0);
@@ -169,7 +188,7 @@ export class Gateway extends EventEmitter {
       ...(connect ? { connect } : {}),
       clock: this.clock,
       lastReturnSeq: () => this.sink?.lastSeq ?? 0,
-      tradingDate: () => cstDate(this.clock.now()),
+      tradingDate: () => this.dayGuard?.tradingDay ?? cstDate(this.clock.now()),
       sendBlockWarnMs: config.options.sendBlockWarnMs,
       noFills: config.options.noFills,
     });
@@ -182,7 +201,8 @@ export class Gateway extends EventEmitter {
         state === 'up' ? '正常' : state === 'connecting' || state === 'logging-on' ? '正在连接' : '中断';
       void this.options?.linkDown(state !== 'up');
     });
-    link.on('up', () => {
+    link.on('up', (up: { answer: { tradingDate: string } }) => {
+      this.dayGuard?.onLogon(up.answer.tradingDate);
       this.heartbeatsSinceLogon = 0;
       this.identity?.onLogon();
       void this.onLinkUp();
@@ -195,7 +215,7 @@ export class Gateway extends EventEmitter {
     link.on('orderAnswers', (answers: { JYDY: string; LSH: string }[]) => {
       void this.pump?.answered(answers.map((a) => orderKey(a.JYDY, a.LSH))).catch((err) => this.fail(err));
     });
-    link.on('returns', (rows) => this.sink?.push(rows));
+    link.on('returns', (rows) => this.sink?.push(this.dayGuard ? this.dayGuard.returnsOfDay(rows) : rows));
     link.on('notice', (text: string) => {
       this.notice = `${cstClock(this.clock.now()).slice(0, 5)} ${text}`;
     });
@@ -210,7 +230,7 @@ export class Gateway extends EventEmitter {
     this.resending = true;
     while (this.pumping) await new Promise((r) => setTimeout(r, 1));
     try {
-      const n = await this.pump.resendInFlight(this.link);
+      const n = await this.pump.resendInFlight(this.dayOnly(this.link));
       if (n > 0) this.log.info(`已重发 ${n} 笔未获确认的委托 (可能重复)`, 'NQ709');
     } catch (err) {
       this.fail(err);
@@ -234,8 +254,14 @@ export class Gateway extends EventEmitter {
       this.link.state === 'up' &&
       this.link.writable &&
       this.holds.size === 0 &&
-      !this.resending
+      !this.resending &&
+      this.dayGuard?.check() !== false
     );
+  }
+
+  /** The link for the pump: a send after the CST day change is refused at the last moment. */
+  private dayOnly(link: LinkClient): OrderSink {
+    return this.dayGuard ? this.dayGuard.sink(link) : link;
   }
 
   private async runPump(): Promise<void> {
@@ -244,7 +270,7 @@ export class Gateway extends EventEmitter {
     let looked = 0;
     let failed = false;
     try {
-      if (this.canSend()) looked = await this.pump.step(this.link);
+      if (this.canSend()) looked = await this.pump.step(this.dayOnly(this.link));
     } catch (err) {
       failed = true;
       this.fail(err);
@@ -262,7 +288,7 @@ export class Gateway extends EventEmitter {
     await reader.skipSettled([FLAG_SENT, FLAG_REFUSED]);
     await this.reader?.close().catch(() => undefined);
     this.reader = reader;
-    this.pump?.replaceSource(reader);
+    this.pump?.replaceSource(this.dayGuard ? this.dayGuard.source(reader) : reader);
     this.log.warn(`委托库已被替换, 已重新打开: ${this.config.files.orders}`, 'NQ211');
   }
 
@@ -307,7 +333,9 @@ export class Gateway extends EventEmitter {
       accepted: counters.accepted,
       rejected: counters.rejected + (this.pump?.counters.refused ?? 0),
       awaitingAnswer: this.pump?.awaitingAnswer ?? 0,
+      unsent: this.pump?.unsentView() ?? { count: 0, last: null },
       linkState: this.linkWord,
+      linkStalled: this.link?.stalled ?? null,
       marketState: this.marketState,
       notice: this.notice,
       lastReturnSeq: this.sink?.lastSeq ?? 0,
@@ -317,6 +345,8 @@ export class Gateway extends EventEmitter {
       clock: this.clockGuard ? { state: this.clockGuard.state, offsetMs: this.clockGuard.offsetMs } : null,
       tlsMode: this.config.tls.mode,
       ...(this.identity?.view() ?? { ekey: null, soft: null }),
+      tradingDay: this.dayGuard?.tradingDay ?? cstDate(this.startedAt),
+      autoExit: this.options?.autoExit ?? null,
       startedAt: new Date(this.startedAt).toISOString(),
       updatedAt: new Date(now).toISOString(),
       log: this.log.recent().slice(-50),
@@ -336,6 +366,26 @@ export class Gateway extends EventEmitter {
     this.emit('exit', 'auto-exit');
   }
 
+  /**
+   * The CST day changed under the gateway (DayGuard, NQ220): nothing more is sent; the answers
+   * to what went out before it are let in and written; then the gateway stops and says so, and
+   * `nqgw run` exits 4, which systemd neither restarts nor counts as a failure.
+   */
+  private async endOfDay(): Promise<void> {
+    this.hold(DAY_HOLD, true);
+    if (this.stopping) return;
+    await this.dayGuard?.settle(() => this.pump?.awaitingAnswer ?? 0);
+    if (this.stopping) return; // an operator's stop came first
+    this.log.info(formatMessage('NQ226_DAY_ENDED_EXIT', { date: this.dayGuard?.tradingDay ?? '' }), 'NQ226');
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, DAY_END_STOP_DEADLINE_MS);
+    });
+    await Promise.race([this.stop().catch((err: unknown) => this.fail(err)), deadline]);
+    clearTimeout(timer);
+    this.emit('exit', DAY_ENDED);
+  }
+
   /** Stop cleanly: no new sends, returns in hand written, files closed, lock released. */
   async stop(): Promise<void> {
     if (this.stopping) return;
@@ -343,14 +393,21 @@ export class Gateway extends EventEmitter {
     if (this.pumpTimer) clearTimeout(this.pumpTimer);
     if (this.statusTimer) clearInterval(this.statusTimer);
     this.options?.stop();
+    this.dayGuard?.stop();
     await this.clockGuard?.stop();
     await this.identity?.stop();
     while (this.pumping) await new Promise((r) => setTimeout(r, 5));
     await this.link?.stop();
+    this.sink?.stop();
     await this.sink?.idle();
     await this.publishStatus();
-    await this.closeFiles();
-    this.lock.release();
+    try {
+      await this.closeFiles();
+      this.lock.release();
+    } finally {
+      // gateway.log is written off the order path: its last lines must be in before exit.
+      await this.log.close();
+    }
   }
 
   private async closeFiles(): Promise<void> {

@@ -1,10 +1,14 @@
 export { Gateway, SOFTWARE, type GatewayDeps } from './engine.js';
+export { DAY_ENDED, DAY_HOLD } from './dayguard.js';
 export {
   FileJournal,
   orderKey,
   JournalCorruptError,
   JournalWriteError,
   type JournalEntry,
+  readJournal,
+  journalFileFor,
+  type UnsentInfo,
 } from './journal.js';
 export { OrderFileLock, LockHeldError, type LockOwner } from './lock.js';
 export { OperatorLog, type OperatorLine } from './oplog.js';

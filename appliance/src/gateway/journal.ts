@@ -1,6 +1,6 @@
 import { promises as fsp, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { AppError, crc32 } from '../shared/index.js';
+import { AppError, crc32, fsyncDir } from '../shared/index.js';
 import type { OrderBody } from '../link/index.js';
 
 /**
@@ -18,10 +18,15 @@ export type JournalEntry =
   | { k: 'o'; key: string; recNo: number; order: OrderBody }
   /** Orders the main station answered (taken or duplicate): nothing more to do for them. */
   | { k: 'a'; keys: string[] }
-  /** A record refused by the gateway's own checks (CLBZ set to '2'). */
-  | { k: 'r'; key: string; recNo: number; code: string }
-  /** A record passed over after its invalid CLBZ stayed invalid past the retry. */
-  | { k: 'x'; recNo: number }
+  /** A record refused by the gateway's own checks (CLBZ set to '2'). `text`: the words logged. */
+  | { k: 'r'; key: string; recNo: number; code: string; text?: string }
+  /**
+   * A record that is not an order (a field that is not a value, a bad deletion flag, a blank
+   * record never filled in), in a file whose geometry is sound: CLBZ set to '2', not sent.
+   */
+  | { k: 'u'; key: string; recNo: number; code: string; text: string }
+  /** A record passed over after its invalid CLBZ stayed invalid past the retry (CLBZ left as is). */
+  | { k: 'x'; recNo: number; key?: string; code?: string; text?: string }
   /** Every NQWT record before `next` is decided: a restart reads on from here. */
   | { k: 'm'; next: number };
 
@@ -49,6 +54,16 @@ export class JournalWriteError extends AppError {
 export interface Decision {
   key: string;
   outcome: 'sent' | 'refused';
+  /** Why it was refused: a record refused again for the same reason is not counted twice. */
+  code?: string;
+}
+
+/** A record of NQWT.DBF the gateway did not send (`nqgw orders --unsent`, 未发送). */
+export interface UnsentInfo {
+  code: string;
+  text: string;
+  unit: string;
+  serial: string;
 }
 
 /** What the journal says at start-up. */
@@ -66,10 +81,86 @@ export interface JournalReplay {
   /** Orders journaled today (已发委托 after a restart) and records refused or passed over. */
   ordered: number;
   refused: number;
+  /** Records not sent, by record number: refused, not an order, or an invalid CLBZ passed over. */
+  unsent: Map<number, UnsentInfo>;
 }
 
 export function orderKey(unit: string, serial: string): string {
   return `${unit}|${serial}`;
+}
+
+function splitKey(key: string | undefined): { unit: string; serial: string } {
+  const bar = key?.indexOf('|') ?? -1;
+  return bar < 0 || !key ? { unit: '', serial: '' } : { unit: key.slice(0, bar), serial: key.slice(bar + 1) };
+}
+
+function emptyReplay(): JournalReplay {
+  return {
+    pending: new Map(),
+    decided: new Map(),
+    resumeRecNo: 1,
+    entries: 0,
+    ordered: 0,
+    refused: 0,
+    unsent: new Map(),
+  };
+}
+
+/** Decodes one journal line; null for a torn or damaged one. */
+function decodeLine(line: string): JournalEntry | null {
+  const tab = line.indexOf('\t');
+  if (tab !== 8) return null;
+  const json = line.slice(9);
+  if (crc32(json).toString(16).padStart(8, '0') !== line.slice(0, 8)) return null;
+  try {
+    return JSON.parse(json) as JournalEntry;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Replays journal text into `replay`; returns the bytes of whole, good lines. A bad line is
+ * forgiven only at the very end (where a crash cuts); elsewhere it is JournalCorruptError.
+ */
+function replayText(file: string, text: string, replay: JournalReplay, matcher: AnswerMatcher): number {
+  let goodBytes = 0;
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const isLast = i === lines.length - 1;
+    if (isLast && line === '') break;
+    const entry = decodeLine(line);
+    if (!entry) {
+      if (isLast || (i === lines.length - 2 && lines[i + 1] === '')) break;
+      throw new JournalCorruptError(file, i + 1);
+    }
+    if (isLast) break; // complete JSON but no newline: the crash came before the sync; drop it
+    applyEntry(replay, entry, matcher);
+    goodBytes += Buffer.byteLength(line, 'utf8') + 1;
+  }
+  return goodBytes;
+}
+
+/**
+ * The day's journal read without opening it for writing (for tools such as `nqgw orders`, while
+ * the gateway may be running). A missing file is an empty day.
+ */
+export async function readJournal(file: string): Promise<JournalReplay & { exists: boolean }> {
+  const replay = emptyReplay();
+  let text: string;
+  try {
+    text = await fsp.readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { ...replay, exists: false };
+    throw err;
+  }
+  replayText(file, text, replay, new AnswerMatcher());
+  return { ...replay, exists: true };
+}
+
+export function journalFileFor(stateDir: string, tradingDate: string): string {
+  return path.join(stateDir, 'journal', `${tradingDate}.jnl`);
 }
 
 function encodeLine(entry: JournalEntry): string {
@@ -93,14 +184,7 @@ export class FileJournal {
 
   /** Replays the day's journal; `matcher` is left holding the orders still awaiting an answer. */
   async open(matcher: AnswerMatcher): Promise<JournalReplay> {
-    const replay: JournalReplay = {
-      pending: new Map(),
-      decided: new Map(),
-      resumeRecNo: 1,
-      entries: 0,
-      ordered: 0,
-      refused: 0,
-    };
+    const replay = emptyReplay();
     let text = '';
     let fileExists = true;
     try {
@@ -109,39 +193,15 @@ export class FileJournal {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new JournalWriteError(this.file, err);
       fileExists = false;
     }
-    let goodBytes = 0;
-    const lines = text.split('\n');
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[i]!;
-      const isLast = i === lines.length - 1;
-      if (isLast && line === '') break;
-      const entry = this.decode(line);
-      if (!entry) {
-        // A bad line is forgiven only at the very end: that is where a crash cuts.
-        if (isLast || (i === lines.length - 2 && lines[i + 1] === '')) break;
-        throw new JournalCorruptError(this.file, i + 1);
-      }
-      if (isLast) break; // complete JSON but no newline: the crash came before the sync; drop it
-      applyEntry(replay, entry, matcher);
-      goodBytes += Buffer.byteLength(line, 'utf8') + 1;
-    }
+    const goodBytes = replayText(this.file, text, replay, matcher);
     this.handle = await fsp.open(this.file, fileExists ? 'r+' : 'w+', 0o600);
+    // A new day's journal: its name (and the journal folder's, made in forDay) must survive a
+    // power cut as surely as the entries synced into it.
+    if (!fileExists) await syncNewJournalDirs(this.file);
     const { size } = await this.handle.stat();
     if (size !== goodBytes) await this.handle.truncate(goodBytes);
     this.size = goodBytes;
     return replay;
-  }
-
-  private decode(line: string): JournalEntry | null {
-    const tab = line.indexOf('\t');
-    if (tab !== 8) return null;
-    const json = line.slice(9);
-    if (crc32(json).toString(16).padStart(8, '0') !== line.slice(0, 8)) return null;
-    try {
-      return JSON.parse(json) as JournalEntry;
-    } catch {
-      return null;
-    }
   }
 
   /**
@@ -204,12 +264,16 @@ export class AnswerMatcher {
 export function applyEntry(replay: JournalReplay, entry: JournalEntry, matcher: AnswerMatcher): void {
   replay.entries++;
   switch (entry.k) {
-    case 'o':
-      if (!replay.decided.has(entry.recNo)) replay.ordered++;
+    case 'o': {
+      const earlier = replay.decided.get(entry.recNo);
+      // Counted unless it is the same order again (a refused record corrected and sent counts).
+      if (!(earlier?.outcome === 'sent' && earlier.key === entry.key)) replay.ordered++;
       replay.decided.set(entry.recNo, { key: entry.key, outcome: 'sent' });
+      replay.unsent.delete(entry.recNo);
       replay.pending.set(entry.recNo, { key: entry.key, order: entry.order });
       matcher.sent(entry.key, entry.recNo);
       break;
+    }
     case 'a':
       for (const key of entry.keys) {
         const recNo = matcher.answered(key);
@@ -217,14 +281,28 @@ export function applyEntry(replay: JournalReplay, entry: JournalEntry, matcher: 
       }
       break;
     case 'r':
-      replay.decided.set(entry.recNo, { key: entry.key, outcome: 'refused' });
+    case 'u':
+      replay.decided.set(entry.recNo, { key: entry.key, outcome: 'refused', code: entry.code });
       replay.refused++;
+      replay.unsent.set(entry.recNo, { code: entry.code, text: entry.text ?? '', ...splitKey(entry.key) });
       break;
     case 'x':
       replay.refused++;
+      replay.unsent.set(entry.recNo, {
+        code: entry.code ?? 'NQ404',
+        text: entry.text ?? '',
+        ...splitKey(entry.key),
+      });
       break;
     case 'm':
       replay.resumeRecNo = Math.max(replay.resumeRecNo, entry.next);
       break;
   }
+}
+
+/** fsync of the journal folder and of the state folder holding it (forDay may have just made it). */
+async function syncNewJournalDirs(file: string): Promise<void> {
+  const dir = path.dirname(file);
+  await fsyncDir(dir);
+  await fsyncDir(path.dirname(dir));
 }

@@ -1,13 +1,30 @@
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync, fsyncSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { AppError } from '../shared/index.js';
+import {
+  bootId,
+  createExclusive,
+  pidExists,
+  processStartTime,
+  readIfExists,
+  sleepSync,
+  unlinkQuietly,
+} from './lockfs.js';
 
 /**
  * One gateway per NQWT.DBF. The lock file sits beside the order file (not in the gateway's own
  * state directory), so two gateways on two hosts pointed at one shared interface directory - the
- * vendor's "backup gateway pointed at the same files" - still see each other. It is created with
- * O_EXCL; a lock left by a dead process on this host is taken over, one left by another host is
- * not (we cannot see its processes): the operator must confirm that host is down and remove it.
+ * vendor's "backup gateway pointed at the same files" - still see each other. It is created whole
+ * or not at all; a lock left by a dead process on this host is taken over, one left by another
+ * host is not (we cannot see its processes): the operator must confirm that host is down and
+ * remove it.
+ *
+ * "Dead" is judged on more than the pid: pids are reused by the kernel and repeat across
+ * container restarts (a fresh pid namespace gives the new gateway the old one's pid), so the lock
+ * records the holder's start time and the boot it ran in, and a pid that now belongs to another
+ * process (or to us) no longer holds it. Taking over is atomic: only the process that creates the
+ * takeover marker named after the stale record may remove that record, so two gateways starting
+ * together on a stale lock cannot both win.
  */
 export class LockHeldError extends AppError {
   constructor(
@@ -31,27 +48,62 @@ export interface LockOwner {
   pid: number;
   since: string;
   station: string;
+  /** The holder's start (clock ticks since boot, /proc/<pid>/stat); absent in older locks. */
+  startTime?: number;
+  /** The boot the holder ran in (/proc/sys/kernel/random/boot_id); absent in older locks. */
+  bootId?: string;
+  /** Makes every lock record unique, so a takeover removes exactly the record it judged. */
+  nonce?: string;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+type Verdict = 'alive' | 'dead' | 'elsewhere';
 
-function readOwner(file: string): LockOwner | null {
+/** Tries before giving up while another process is in the middle of a takeover. */
+const MAX_ATTEMPTS = 100;
+const BUSY_WAIT_MS = 20;
+/** Takeover markers left by takers that died in turn: followed this deep at most. */
+const MAX_MARKER_DEPTH = 8;
+
+function parseOwner(text: string | null): LockOwner | null {
+  if (text === null) return null;
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as LockOwner;
+    const o = JSON.parse(text) as LockOwner;
+    return typeof o?.host === 'string' && Number.isInteger(o.pid) ? o : null;
   } catch {
     return null;
   }
 }
 
+/** Is the process named by a lock record (or a takeover marker) still there? */
+function judge(owner: LockOwner | null): Verdict {
+  // A record we cannot read could be anyone's: refuse, as before (the operator looks).
+  if (owner === null) return 'alive';
+  if (owner.host !== os.hostname()) return 'elsewhere';
+  const boot = bootId();
+  if (owner.bootId && boot && owner.bootId !== boot) return 'dead';
+  if (owner.pid === process.pid) {
+    // Our pid in a lock we are only now taking: written by an earlier process that had our pid
+    // (a restart in a fresh pid namespace), unless it is this very process (start time equal).
+    return owner.startTime !== undefined && owner.startTime === processStartTime(process.pid)
+      ? 'alive'
+      : 'dead';
+  }
+  if (!pidExists(owner.pid)) return 'dead';
+  if (owner.startTime !== undefined) {
+    const now = processStartTime(owner.pid);
+    if (now !== null && now !== owner.startTime) return 'dead'; // the pid was reused
+  }
+  return 'alive';
+}
+
+const digest = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 32);
+
 export class OrderFileLock {
   private held = false;
+  /** The exact bytes this process wrote: release removes the lock only while it is still these. */
+  private record = '';
+  /** The dead holder whose lock was taken over by acquire(), if it was (for the operator log). */
+  takenOver: LockOwner | null = null;
 
   constructor(
     readonly lockFile: string,
@@ -63,39 +115,96 @@ export class OrderFileLock {
   }
 
   acquire(): void {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const fd = openSync(this.lockFile, 'wx', 0o644);
-        const owner: LockOwner = {
-          host: os.hostname(),
-          pid: process.pid,
-          since: new Date().toISOString(),
-          station: this.station,
-        };
-        writeSync(fd, JSON.stringify(owner));
-        fsyncSync(fd);
-        closeSync(fd);
-        this.held = true;
-        return;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        const owner = readOwner(this.lockFile);
-        const stale = owner !== null && owner.host === os.hostname() && !isAlive(owner.pid);
-        if (!stale || attempt > 0) throw new LockHeldError(this.lockFile, owner);
-        unlinkSync(this.lockFile);
-      }
+    const start = processStartTime(process.pid);
+    const boot = bootId();
+    const owner: LockOwner = {
+      host: os.hostname(),
+      pid: process.pid,
+      since: new Date().toISOString(),
+      station: this.station,
+      ...(start !== null ? { startTime: start } : {}),
+      ...(boot !== null ? { bootId: boot } : {}),
+      nonce: randomBytes(8).toString('hex'),
+    };
+    const record = JSON.stringify(owner);
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      if (createExclusive(this.lockFile, record)) return this.won(record, null);
+      const text = readIfExists(this.lockFile);
+      if (text === null) continue; // released in between: try again
+      const holder = parseOwner(text);
+      if (judge(holder) !== 'dead') throw new LockHeldError(this.lockFile, holder);
+      const outcome = this.takeOver(text, record);
+      if (outcome === 'won') return this.won(record, holder);
+      if (outcome === 'busy') sleepSync(BUSY_WAIT_MS);
     }
+    throw new LockHeldError(this.lockFile, parseOwner(readIfExists(this.lockFile)));
+  }
+
+  private won(record: string, takenOver: LockOwner | null): void {
+    this.held = true;
+    this.record = record;
+    this.takenOver = takenOver;
+  }
+
+  /**
+   * Replace the stale record `stale` by ours, unless someone else does. The right to remove a
+   * record is the takeover marker named after it, created exclusively: one process gets it. A
+   * marker whose taker died is itself taken over the same way (a marker named after the marker).
+   * Holding the right, the lock file is checked to be still those very bytes (it may have been
+   * taken over and released since we read it) before it is removed and ours is linked in; a
+   * process that finds no lock file at that instant may beat us to it, which is fine: one wins.
+   */
+  private takeOver(stale: string, record: string): 'won' | 'retry' | 'busy' {
+    const markers: string[] = [];
+    let target = stale;
+    for (let depth = 0; ; depth++) {
+      if (depth === MAX_MARKER_DEPTH) return 'busy';
+      const marker = `${this.lockFile}.takeover.${digest(target)}`;
+      markers.push(marker);
+      if (createExclusive(marker, record)) break;
+      const taker = readIfExists(marker);
+      if (taker === null) return 'retry'; // that taker finished: look at the lock again
+      // A live taker is at work: leave every marker alone (removing one would let a second in).
+      if (judge(parseOwner(taker)) !== 'dead') return 'busy';
+      target = taker; // its taker died: take its marker over in turn
+    }
+    try {
+      if (readIfExists(this.lockFile) !== stale) return 'retry';
+      unlinkQuietly(this.lockFile);
+      return createExclusive(this.lockFile, record) ? 'won' : 'retry';
+    } finally {
+      // The stale record is gone for good now (its nonce never comes back), so its markers
+      // guard nothing any more; a late process that recreates one finds the lock changed.
+      for (const m of markers) unlinkQuietly(m);
+    }
+  }
+
+  /**
+   * Whether the holder named by a lock record on this host is still running, judged as acquire()
+   * judges it (pid, start time, boot); a holder on another host counts as running.
+   */
+  static holderRunning(owner: LockOwner): boolean {
+    return judge(owner) !== 'dead';
   }
 
   /** Who holds the lock now, if anyone (for cutover's "is there already an active?"). */
   static holder(ordersPath: string): LockOwner | null {
-    return readOwner(`${ordersPath}.lock`);
+    try {
+      return parseOwner(readIfExists(`${ordersPath}.lock`));
+    } catch {
+      return null;
+    }
   }
 
   release(): void {
     if (!this.held) return;
     this.held = false;
-    const owner = readOwner(this.lockFile);
-    if (owner && owner.pid === process.pid && owner.host === os.hostname()) unlinkSync(this.lockFile);
+    let text: string | null = null;
+    try {
+      text = readIfExists(this.lockFile);
+    } catch {
+      return;
+    }
+    if (text === this.record) unlinkQuietly(this.lockFile);
   }
 }

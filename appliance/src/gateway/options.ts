@@ -1,5 +1,5 @@
 import { promises as fsp } from 'node:fs';
-import { cstDate, cstTime, cstMinuteOfDay, type Clock } from '../shared/index.js';
+import { cstDate, cstTime, cstMinuteOfDay, formatMessage, type Clock } from '../shared/index.js';
 import type { GatewayOptions } from '../config/index.js';
 
 /**
@@ -12,12 +12,22 @@ export class OptionEffects {
   private exitTimer: NodeJS.Timeout | null = null;
   private flagPresent: boolean | null = null;
 
+  private autoExitArmed = false;
+
   constructor(
     private readonly options: GatewayOptions,
     private readonly clock: Clock,
     private readonly onAutoExit: () => void,
     private readonly onError: (text: string) => void,
+    /** Lines for the operator log with their code (auto exit armed or not). */
+    private readonly onNote: (level: 'info' | 'warn', text: string, code: string) => void = () => undefined,
   ) {}
+
+  /** `auto_exit` as the status shows it: the time, and whether it will fire today. */
+  get autoExit(): { at: string; armed: boolean } | null {
+    const at = this.options.autoExit;
+    return at === null ? null : { at: hhmm(at), armed: this.autoExitArmed };
+  }
 
   start(): void {
     if (this.options.timeFile) {
@@ -28,14 +38,18 @@ export class OptionEffects {
     }
     if (this.options.autoExit !== null) {
       const exitAt = this.options.autoExit;
-      // Armed only before the exit time: a gateway started after it (an evening drill) runs
-      // until the next day's exit time instead of quitting at once.
-      let armed = cstMinuteOfDay(this.clock.now()) < exitAt;
+      // Armed only before the exit time: a gateway started after it (an evening drill) does not
+      // quit at once. It is not left running for ever either: a gateway serves one trading day
+      // and stops at the CST day change (DayGuard, NQ220). Both are said at start (NQ224/NQ225).
+      this.autoExitArmed = cstMinuteOfDay(this.clock.now()) < exitAt;
+      if (this.autoExitArmed) {
+        this.onNote('info', formatMessage('NQ225_AUTO_EXIT_ARMED', { text: hhmm(exitAt) }), 'NQ225');
+      } else {
+        this.onNote('warn', formatMessage('NQ224_AUTO_EXIT_NOT_ARMED', { text: hhmm(exitAt) }), 'NQ224');
+      }
       this.exitTimer = setInterval(() => {
-        const minute = cstMinuteOfDay(this.clock.now());
-        if (minute < exitAt) armed = true;
-        else if (armed) {
-          armed = false;
+        if (this.autoExitArmed && cstMinuteOfDay(this.clock.now()) >= exitAt) {
+          this.autoExitArmed = false;
           this.onAutoExit();
         }
       }, 1000);
@@ -73,4 +87,9 @@ export class OptionEffects {
     if (this.exitTimer) clearInterval(this.exitTimer);
     this.timeTimer = this.exitTimer = null;
   }
+}
+
+/** Minutes since midnight as HH:MM. */
+function hhmm(minute: number): string {
+  return `${String(Math.floor(minute / 60)).padStart(2, '0')}:${String(minute % 60).padStart(2, '0')}`;
 }

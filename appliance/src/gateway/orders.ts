@@ -11,6 +11,16 @@ import {
 } from './journal.js';
 import type { OperatorLog } from './oplog.js';
 import { formatMessage } from '../shared/index.js';
+import { UnsentBook } from './unsent.js';
+
+/** A record the order file's reader judged not to be an order (dbf's UnsentRecord has this shape). */
+export interface NotAnOrder {
+  recNo: number;
+  code: string;
+  text: string;
+  unit: string;
+  serial: string;
+}
 
 /** What the order pump needs of the order file (dbf's OrderFileReader has this shape). */
 export interface OrderSource {
@@ -18,6 +28,8 @@ export interface OrderSource {
     records: { recNo: number; row: OrderRow }[];
     deletedSkipped: number;
     warnings: { recNo?: number; code: string; message: string }[];
+    /** Records that are not orders, in a file whose geometry is sound: refused with CLBZ '2'. */
+    unsent?: NotAnOrder[];
   }>;
   rereadRecord(recNo: number): Promise<OrderRow | null>;
   skipTo(recNo: number): void;
@@ -64,6 +76,8 @@ export class OrderPump {
   private readonly decided: Map<number, Decision>;
   private readonly deferred = new Map<number, number>(); // recNo → first seen (ms)
   private readonly units: ReadonlySet<string>;
+  /** The records of the day not sent, watched for the broker's correction. */
+  private readonly unsent: UnsentBook;
   readonly counters: PumpCounters;
 
   constructor(
@@ -81,6 +95,12 @@ export class OrderPump {
     this.decided = replay.decided;
     for (const [recNo, item] of replay.pending) this.inflight.set(recNo, { recNo, ...item, maybeSent: true });
     this.counters = { sent: replay.ordered, refused: replay.refused };
+    this.unsent = new UnsentBook(replay.unsent);
+  }
+
+  /** 未发送: how many records of the day were not sent, and the last reason. */
+  unsentView(): { count: number; last: string | null } {
+    return this.unsent.view();
   }
 
   /**
@@ -111,28 +131,54 @@ export class OrderPump {
     const batch = await this.source.readNew();
     for (const w of batch.warnings) this.log.warn(w.message, w.code);
     const rows = batch.records.map((r) => ({ recNo: r.recNo, row: r.row }));
-    const retries = await this.dueRetries();
+    const notOrders = [...(batch.unsent ?? [])];
+    const retries = await this.dueRetries(notOrders);
     rows.push(...retries);
-    if (rows.length === 0) return batch.deletedSkipped;
+    // Records this step already holds are not watched again (a record must be decided once).
+    if (this.unsent.size > 0) {
+      const held = new Set([...rows.map((r) => r.recNo), ...notOrders.map((u) => u.recNo)]);
+      const next = this.source.nextRecNo;
+      const corrected = await this.unsent.watch(
+        this.source,
+        this.now(),
+        (recNo) => held.has(recNo) || recNo >= next || this.deferred.has(recNo) || this.inflight.has(recNo),
+      );
+      rows.push(...corrected);
+    }
+    if (rows.length === 0 && notOrders.length === 0) return batch.deletedSkipped;
     try {
-      await this.decide(rows, link);
+      await this.decide(rows, notOrders, link);
     } catch (err) {
       // Nothing of this batch was journaled: read it again next time, retries included.
-      const first = batch.records[0];
-      if (first) this.source.skipTo(first.recNo);
+      const firsts = [...batch.records, ...(batch.unsent ?? [])].map((r) => r.recNo);
+      if (firsts.length > 0) this.source.skipTo(Math.min(...firsts));
       for (const r of retries) this.deferred.set(r.recNo, this.now() - this.retryInvalidMs);
       throw err;
     }
-    return rows.length + batch.deletedSkipped;
+    return rows.length + notOrders.length + batch.deletedSkipped;
   }
 
-  private async decide(rows: { recNo: number; row: OrderRow }[], link: OrderSink): Promise<void> {
+  private async decide(
+    rows: { recNo: number; row: OrderRow }[],
+    notOrders: NotAnOrder[],
+    link: OrderSink,
+  ): Promise<void> {
     const entries: JournalEntry[] = [];
     const toSend: InFlight[] = [];
     const refused: number[] = [];
     const answeredFlagLost: number[] = [];
     const refusals: LocalRefusal[] = [];
     const today = this.today();
+    const newlyNotOrders: NotAnOrder[] = [];
+    for (const u of notOrders) {
+      const key = orderKey(u.unit, u.serial);
+      refused.push(u.recNo);
+      // Read again (a restart resumed before it): already journaled and counted, only re-flagged.
+      const earlier = this.decided.get(u.recNo);
+      if (earlier?.outcome === 'refused' && earlier.key === key && earlier.code === u.code) continue;
+      entries.push({ k: 'u', key, recNo: u.recNo, code: u.code, text: u.text });
+      newlyNotOrders.push(u);
+    }
     for (const { recNo, row } of rows) {
       if (row.CLBZ === FLAG_SENT || row.CLBZ === FLAG_REFUSED) continue;
       if (row.CLBZ !== FLAG_NEW) {
@@ -141,17 +187,19 @@ export class OrderPump {
       }
       const key = orderKey(row.JYDY, row.LSH);
       const earlier = this.decided.get(recNo);
-      if (earlier?.key === key) {
-        // Decided before a restart and only the CLBZ write was lost (or the order is still in
+      if (earlier?.key === key && earlier.outcome === 'sent') {
+        // Sent before a restart and only the CLBZ write was lost (or the order is still in
         // flight, and is resent after logon).
-        if (earlier.outcome === 'refused') refused.push(recNo);
-        else if (!this.inflight.has(recNo)) answeredFlagLost.push(recNo);
+        if (!this.inflight.has(recNo)) answeredFlagLost.push(recNo);
         continue;
       }
+      // A refused record with CLBZ '0' is judged again: the broker may have corrected it in place
+      // (then it is sent), or the '2' write was lost to a crash (then it is refused again).
       const refusal = checkOrder(row, recNo, this.units, today);
       if (refusal) {
-        entries.push({ k: 'r', key, recNo, code: refusal.code });
         refused.push(recNo);
+        if (earlier?.outcome === 'refused' && earlier.key === key && earlier.code === refusal.code) continue;
+        entries.push({ k: 'r', key, recNo, code: refusal.code, text: refusal.text });
         refusals.push(refusal);
         continue;
       }
@@ -163,11 +211,23 @@ export class OrderPump {
     await this.journal.append(entries, true);
     // Only now, with the decisions on disk, does the pump's memory change.
     for (const e of entries) {
-      if (e.k === 'o' || e.k === 'r')
-        this.decided.set(e.recNo, { key: e.key, outcome: e.k === 'o' ? 'sent' : 'refused' });
+      if (e.k === 'o') {
+        this.decided.set(e.recNo, { key: e.key, outcome: 'sent' });
+        if (this.unsent.remove(e.recNo))
+          this.log.info(formatMessage('NQ422_ORDER_CORRECTED', { n: e.recNo }), 'NQ422');
+      } else if (e.k === 'r' || e.k === 'u') {
+        this.decided.set(e.recNo, { key: e.key, outcome: 'refused', code: e.code });
+        const [unit = '', serial = ''] = e.key.split('|');
+        this.unsent.add(e.recNo, { code: e.code, text: e.text ?? '', unit, serial });
+      }
     }
-    this.counters.refused += refusals.length;
+    this.counters.refused += refusals.length + newlyNotOrders.length;
     for (const r of refusals) this.log.error(r.text, r.code);
+    for (const u of newlyNotOrders)
+      this.log.error(
+        formatMessage('NQ421_ORDER_UNSENT', { n: u.recNo, text: `${u.code} ${u.text}` }),
+        'NQ421',
+      );
     for (const item of toSend) {
       this.inflight.set(item.recNo, item);
       this.matcher.sent(item.key, item.recNo);
@@ -215,22 +275,35 @@ export class OrderPump {
     this.log.warn(`${formatMessage('NQ403_ORDER_FLAG_INVALID', { n: recNo })} (CLBZ='${flag}')`, 'NQ403');
   }
 
-  private async dueRetries(): Promise<{ recNo: number; row: OrderRow }[]> {
+  /**
+   * Records held for an invalid CLBZ whose 30 s are up: rows to decide again; a record whose
+   * fields went bad meanwhile joins `notOrders`; one still invalid is passed over (NQ404), listed
+   * as not sent and watched, in case its flag is fixed later still.
+   */
+  private async dueRetries(notOrders: NotAnOrder[]): Promise<{ recNo: number; row: OrderRow }[]> {
     const due: { recNo: number; row: OrderRow }[] = [];
     const now = this.now();
     for (const [recNo, since] of this.deferred) {
       if (now - since < this.retryInvalidMs) continue;
       this.deferred.delete(recNo);
-      const row = await this.source.rereadRecord(recNo);
+      let row: OrderRow | null;
+      try {
+        row = await this.source.rereadRecord(recNo);
+      } catch (err) {
+        const e = err as { code?: string; message?: string };
+        if (e.code !== 'NQ503') throw err;
+        notOrders.push({ recNo, code: e.code, text: e.message ?? '', unit: '', serial: '' });
+        continue;
+      }
       if (row && row.CLBZ === FLAG_NEW) {
         due.push({ recNo, row });
       } else if (row && row.CLBZ !== FLAG_SENT && row.CLBZ !== FLAG_REFUSED) {
+        const text = `${formatMessage('NQ404_ORDER_FLAG_SKIPPED', { n: recNo })} (CLBZ='${row.CLBZ}')`;
+        const key = orderKey(row.JYDY, row.LSH);
+        await this.journal.append([{ k: 'x', recNo, key, code: 'NQ404', text }], true);
         this.counters.refused++;
-        this.log.error(
-          `${formatMessage('NQ404_ORDER_FLAG_SKIPPED', { n: recNo })} (CLBZ='${row.CLBZ}')`,
-          'NQ404',
-        );
-        await this.journal.append([{ k: 'x', recNo }], true);
+        this.unsent.add(recNo, { code: 'NQ404', text, unit: row.JYDY, serial: row.LSH });
+        this.log.error(text, 'NQ404');
       }
     }
     return due;

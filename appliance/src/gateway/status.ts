@@ -21,6 +21,11 @@ export interface GatewayStatus {
   accepted: number; // 成功委托
   rejected: number; // 非法委托
   awaitingAnswer: number; // sent, main station's receipt not yet in
+  /**
+   * 未发送: records of the day's NQWT.DBF not sent (refused, not an order, invalid CLBZ passed
+   * over), and the last reason; `nqgw orders --unsent` lists them. Absent from older snapshots.
+   */
+  unsent?: { count: number; last: string | null };
   linkState: LinkWord; // 通信状态
   marketState: string; // 股市状态
   notice: string; // 特别提示
@@ -37,6 +42,12 @@ export interface GatewayStatus {
   ekey: { present: boolean | null; failures: number } | null;
   /** The soft-encryption window as of the last soft logon (`[tls] mode = soft`), else null. */
   soft: { window: string; day: number; of: number; remaining: number; alarm: string | null } | null;
+  /** The CST trading day this process serves, fixed at start (it stops when the day changes). */
+  tradingDay?: string;
+  /** `auto_exit` (HH:MM CST) and whether it fires today (false: started after it). */
+  autoExit?: { at: string; armed: boolean } | null;
+  /** Why the main station is considered stalled (orders unanswered, NQ320), or null: not ready. */
+  linkStalled?: string | null;
   startedAt: string;
   updatedAt: string;
   log: OperatorLine[];

@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import { formatMessage, type Clock } from '../shared/index.js';
+import { AnswerWatch, stallWords } from './answers.js';
 import { LinkProtocolError } from './errors.js';
 import { Inbound } from './inbound.js';
 import * as ka from './keepalive.js';
@@ -24,6 +25,7 @@ export type Ending =
   | { kind: 'closed'; text: string } // NQ305 + NQ306, next server
   | { kind: 'quit'; text: string } // same server
   | { kind: 'refused'; text: string } // same server
+  | { kind: 'stalled'; text: string } // orders unanswered too long (NQ320), next server
   | { kind: 'operator'; text: string }; // same server, at once
 
 export interface ActiveSessionParams {
@@ -34,6 +36,8 @@ export interface ActiveSessionParams {
   keepalive: ka.KeepaliveSettings;
   /** How long to wait for the LogonAnswer. */
   logonTimeoutMs: number;
+  /** An order unanswered for this long means the main station has stalled ([link] answer_timeout_ms). */
+  answerTimeoutMs: number;
   logon: LogonBody;
   /** The logon was accepted; the session is up (called before keepalive starts). */
   onUp(answer: LogonAnswerBody): void;
@@ -46,12 +50,16 @@ const closed = new WeakSet<LinkConnection>();
 
 /**
  * One connection's life, from sending the Logon to the close: sequence numbers both ways,
- * incoming dispatch (batched per chunk), heartbeats, silence detection and the send-blocked
- * warning, all driven by one keepalive timer. The LinkClient owns the walk over servers.
+ * incoming dispatch (batched per chunk), heartbeats, silence detection, unanswered orders and the
+ * send-blocked warning, all driven by one keepalive timer. The LinkClient owns the walk over servers.
+ *
+ * Incoming silence counts COMPLETE frames only: a peer that announces a frame and drips it a byte
+ * at a time is as dead as a silent one (it used to keep the link 正常 forever).
  */
 export class ActiveSession {
   private phase: 'logging-on' | 'up' | 'ended' = 'logging-on';
   private readonly inbound = new Inbound();
+  private readonly answers: AnswerWatch;
   private seqOut = 1;
   private readonly times: ka.KeepaliveTimes;
   private logonTimer: NodeJS.Timeout | null = null;
@@ -60,6 +68,7 @@ export class ActiveSession {
   constructor(private readonly p: ActiveSessionParams) {
     const now = p.clock.now();
     this.times = { lastSentAt: now, lastReceivedAt: now, blockedSince: null, lastBlockWarnAt: null };
+    this.answers = new AnswerWatch(p.answerTimeoutMs);
   }
 
   get up(): boolean {
@@ -69,6 +78,11 @@ export class ActiveSession {
   /** A getter, so that TypeScript does not narrow the phase across calls that may end the session. */
   private get ended(): boolean {
     return this.phase === 'ended';
+  }
+
+  /** Orders sent on this session and not answered yet. */
+  get unanswered(): number {
+    return this.answers.count;
   }
 
   get writable(): boolean {
@@ -82,11 +96,17 @@ export class ActiveSession {
       closed.add(conn);
       const text = formatMessage('NQ305_DISCONNECTED');
       if (this.phase === 'logging-on') {
-        this.p.log.line('error', 'NQ393', '主站在登录应答前关闭了连接 (客户端证书被拒绝? 小站号已在其他会话登录?)');
+        this.p.log.line(
+          'error',
+          'NQ393',
+          '主站在登录应答前关闭了连接 (客户端证书被拒绝? 小站号已在其他会话登录?)',
+        );
       }
       this.end({ kind: 'closed', text });
     });
-    conn.on('error', (err) => this.end({ kind: 'error', text: err.message, code: (err as NodeJS.ErrnoException).code }));
+    conn.on('error', (err) =>
+      this.end({ kind: 'error', text: err.message, code: (err as NodeJS.ErrnoException).code }),
+    );
     conn.on('data', (chunk) => this.onData(chunk));
     conn.on('drain', () => this.onDrain());
     this.send({ type: MessageType.Logon, body: this.p.logon });
@@ -101,7 +121,11 @@ export class ActiveSession {
     if (orders.length === 0) return;
     const buf = encodeOrders(orders, this.seqOut);
     this.seqOut += orders.length;
+    const wasIdle = this.answers.count === 0;
+    this.answers.sent(orders, this.p.clock.now());
     this.write(buf);
+    // The keepalive timer may be set for later than this batch's answer deadline.
+    if (wasIdle && this.up) this.armKeepalive();
   }
 
   ackReturn(seq: number): boolean {
@@ -114,7 +138,8 @@ export class ActiveSession {
    * session at once instead of after its 30 s silence limit.
    */
   close(goodbye?: string): Promise<void> {
-    if (goodbye !== undefined && this.phase === 'up') this.send({ type: MessageType.Quit, body: { reason: goodbye } });
+    if (goodbye !== undefined && this.phase === 'up')
+      this.send({ type: MessageType.Quit, body: { reason: goodbye } });
     this.phase = 'ended';
     this.clearTimers();
     const { conn } = this.p;
@@ -134,8 +159,8 @@ export class ActiveSession {
 
   private onData(chunk: Buffer): void {
     if (this.ended) return;
-    this.times.lastReceivedAt = this.p.clock.now();
     const { messages, error } = this.inbound.push(chunk);
+    if (messages.length > 0) this.times.lastReceivedAt = this.p.clock.now();
     let answers: OrderAnswerBody[] = [];
     let returns: ReturnBody[] = [];
     const flush = (): void => {
@@ -156,8 +181,10 @@ export class ActiveSession {
         this.protocolError(`${MessageType[msg.type]} before the logon answer`);
         return;
       }
-      if (msg.type === MessageType.OrderAnswer) answers.push(msg.body);
-      else if (msg.type === MessageType.Return) returns.push(msg.body);
+      if (msg.type === MessageType.OrderAnswer) {
+        answers.push(msg.body);
+        this.answers.answered(msg.body);
+      } else if (msg.type === MessageType.Return) returns.push(msg.body);
       else {
         flush();
         if (!this.ended) this.onControl(msg);
@@ -193,6 +220,7 @@ export class ActiveSession {
       }
       default:
         // Heartbeat: receiving it was the point (it moved the silence timer); the gateway counts it.
+        // It says nothing about orders: a main station may heartbeat and not answer (AnswerWatch).
         if (this.phase === 'up') this.p.events.emit('heartbeat');
         return;
     }
@@ -257,7 +285,8 @@ export class ActiveSession {
 
   private armKeepalive(): void {
     this.clearTimer('keepaliveTimer');
-    const delay = Math.max(0, ka.nextDeadline(this.times, this.p.keepalive) - this.p.clock.now());
+    const at = Math.min(ka.nextDeadline(this.times, this.p.keepalive), this.answers.deadline() ?? Infinity);
+    const delay = Math.max(0, at - this.p.clock.now());
     this.keepaliveTimer = setTimeout(() => {
       this.keepaliveTimer = null;
       this.onKeepalive();
@@ -269,7 +298,16 @@ export class ActiveSession {
     const now = this.p.clock.now();
     const s = this.p.keepalive;
     if (ka.peerSilent(now, this.times.lastReceivedAt, s.silenceMs)) {
-      this.end({ kind: 'timeout', text: `nothing received for ${now - this.times.lastReceivedAt} ms` });
+      this.onSilent(now - this.times.lastReceivedAt);
+      return;
+    }
+    const stall = this.answers.stalled(now);
+    if (stall) {
+      this.p.log.line('error', 'NQ320', stallWords(stall));
+      this.end({
+        kind: 'stalled',
+        text: `${stall.count} orders unanswered, oldest record ${stall.oldestRecNo}`,
+      });
       return;
     }
     if (ka.heartbeatDue(now, this.times.lastSentAt, s.heartbeatMs)) {
@@ -282,6 +320,18 @@ export class ActiveSession {
       this.p.events.emit('sendBlocked', ms);
     }
     if (this.phase === 'up') this.armKeepalive();
+  }
+
+  /** Nothing complete came for silenceMs: a dead link, whether silent or dripping one frame. */
+  private onSilent(ms: number): void {
+    const held = this.inbound.partialBytes;
+    if (held > 0)
+      this.p.log.line('error', 'NQ321', ka.incompleteFrameWords(ms, held, this.inbound.partialAnnounced));
+    const text =
+      held > 0
+        ? `no complete frame for ${ms} ms (${held} bytes of a frame pending)`
+        : `nothing received for ${ms} ms`;
+    this.end({ kind: 'timeout', text });
   }
 
   // ---- ending ----

@@ -1,17 +1,29 @@
 import { FrameDecoder } from './frame.js';
 import { decodeMessage, MessageType, type Message } from './messages.js';
 import { LinkProtocolError } from './errors.js';
+import { cleanPeerText, NOTICE_MAX_CHARS, SHORT_TEXT_MAX_CHARS } from './text.js';
 
 /**
  * The receiving half of a session, without side effects: bytes in, checked messages out.
  * Checks, in this order, for each frame: framing (FrameDecoder), the packet sequence number (must be
  * exactly the next one: a gap or a repeat is a protocol error, never papered over - QuickFIX/J#656),
  * the message type and JSON (decodeMessage), the direction (only main-station → gateway types) and
- * the body's shape (the fields the gateway relies on).
+ * the body's shape (the fields the gateway relies on). The main station's free text is then made
+ * safe to show (text.ts: control characters out, length capped).
  */
 export class Inbound {
   private decoder = new FrameDecoder();
   private expected = 1;
+
+  /** Bytes held of a frame not yet complete. */
+  get partialBytes(): number {
+    return this.decoder.buffered;
+  }
+
+  /** Body length the incomplete frame's header announced, or null. */
+  get partialAnnounced(): number | null {
+    return this.decoder.announced;
+  }
 
   /** Sequence number the next incoming frame must carry. */
   get nextSeq(): number {
@@ -32,6 +44,7 @@ export class Inbound {
         }
         const msg = decodeMessage(frame);
         checkShape(msg);
+        cleanTexts(msg);
         this.expected += 1;
         messages.push(msg);
       }
@@ -85,5 +98,34 @@ export function checkShape(msg: Message): void {
     case MessageType.Order:
     case MessageType.ReturnAck:
       throw new LinkProtocolError(`${MessageType[msg.type]} is sent by gateways, not by the main station`);
+  }
+}
+
+/**
+ * Replace the main station's free text (shown to operators, alerts and webhooks) by its safe form.
+ * Returns and order answers are business data for NQHB.DBF and are checked where they are written.
+ */
+export function cleanTexts(msg: Message): void {
+  const short = (v: string): string => cleanPeerText(v, SHORT_TEXT_MAX_CHARS);
+  switch (msg.type) {
+    case MessageType.Notice:
+      msg.body.text = cleanPeerText(msg.body.text, NOTICE_MAX_CHARS);
+      return;
+    case MessageType.Quit:
+      if (msg.body.reason !== undefined) msg.body.reason = short(msg.body.reason);
+      return;
+    case MessageType.MarketState:
+      msg.body.state = short(msg.body.state);
+      return;
+    case MessageType.LogonAnswer: {
+      const b = msg.body;
+      if (b.code !== undefined) b.code = short(b.code);
+      if (b.text !== undefined) b.text = short(b.text);
+      if (typeof b.marketState === 'string') b.marketState = short(b.marketState);
+      if (typeof b.tradingDate === 'string') b.tradingDate = short(b.tradingDate);
+      return;
+    }
+    default:
+      return;
   }
 }

@@ -1,3 +1,5 @@
+import { HEADER_SIZE } from './frame.js';
+
 /**
  * Liveness rules of the link as pure functions of "now" and the last-seen times (QuickFIX/J's
  * SessionState.isTestRequestNeeded / isTimedOut). The session keeps the times and drives these
@@ -10,7 +12,7 @@
 export interface KeepaliveTimes {
   /** When we last wrote a frame (any type). */
   lastSentAt: number;
-  /** When we last received bytes from the peer. */
+  /** When we last received a COMPLETE frame from the peer (bytes of an unfinished one do not count). */
   lastReceivedAt: number;
   /** Since when a write has been waiting for 'drain', or null. */
   blockedSince: number | null;
@@ -37,6 +39,19 @@ export function peerSilent(now: number, lastReceivedAt: number, silenceMs: numbe
   return now - lastReceivedAt >= silenceMs;
 }
 
+/**
+ * NQ321's words, for a link given up while a frame was incomplete: `held` bytes of it (header
+ * included) in hand, `announced` the body length its header gave (null: the header itself is
+ * incomplete).
+ */
+export function incompleteFrameWords(ms: number, held: number, announced: number | null): string {
+  const what =
+    announced === null
+      ? `半个包头 (${held} 字节)`
+      : `包头宣称 ${announced} 字节, 只收到 ${held - HEADER_SIZE} 字节`;
+  return `主站数据包 ${Math.round(ms / 1000)} 秒未收完整: ${what}; 判定链路失效, 切换到下一通信服务器`;
+}
+
 /** How long the send path has been blocked, or 0. */
 export function blockedFor(now: number, blockedSince: number | null): number {
   return blockedSince === null ? 0 : Math.max(0, now - blockedSince);
@@ -54,7 +69,9 @@ export function nextDeadline(t: KeepaliveTimes, s: KeepaliveSettings): number {
   let at = Math.min(t.lastSentAt + s.heartbeatMs, t.lastReceivedAt + s.silenceMs);
   if (t.blockedSince !== null) {
     const warnAt =
-      t.lastBlockWarnAt === null ? t.blockedSince + s.sendBlockWarnMs + 1 : t.lastBlockWarnAt + s.sendBlockRepeatMs;
+      t.lastBlockWarnAt === null
+        ? t.blockedSince + s.sendBlockWarnMs + 1
+        : t.lastBlockWarnAt + s.sendBlockRepeatMs;
     at = Math.min(at, warnAt);
   }
   return at;

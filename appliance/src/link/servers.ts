@@ -34,7 +34,7 @@ export interface NextAttempt {
  * randomness are injected, nothing is scheduled here.
  *
  * Backoff: full jitter, delay = random() * min(max, initial * 2^(n-1)) for the n-th consecutive
- * attempt since the last successful logon; `loggedOn()` resets n to 0.
+ * attempt since the last session that stayed up; `loggedOn()` resets n to 0.
  *
  * Return to server 1: when we move off server 1 the time is noted; while on a fallback server, once
  * `primaryRetryS` seconds have passed since then, the next reconnect (whatever its reason) goes to
@@ -67,7 +67,7 @@ export class ServerList {
     return this.servers.length;
   }
 
-  /** Consecutive attempts since the last successful logon. */
+  /** Consecutive attempts since the last session that stayed up. */
   get attemptCount(): number {
     return this.attempts;
   }
@@ -89,7 +89,10 @@ export class ServerList {
     return { index: this.idx, server: this.current, delayMs: this.backoffMs(this.attempts) };
   }
 
-  /** A logon succeeded on the current server: the backoff starts again from the beginning. */
+  /**
+   * A session on the current server has proved itself (stayed up for a heartbeat interval, see
+   * LinkClient): the backoff starts again from the beginning. Not called at the logon answer itself.
+   */
   loggedOn(): void {
     this.attempts = 0;
   }

@@ -21,6 +21,7 @@ const NEXT: Record<Ending['kind'], ReconnectReason> = {
   closed: 'failure',
   quit: 'quit',
   refused: 'refused',
+  stalled: 'failure',
   operator: 'operator',
 };
 
@@ -44,8 +45,12 @@ export class LinkClient extends EventEmitter<LinkEvents> {
   private pending: Promise<unknown> | null = null;
   private connectTimer: NodeJS.Timeout | null = null;
   private backoffTimer: NodeJS.Timeout | null = null;
+  /** Runs while a new session proves itself; when it fires the backoff starts again from zero. */
+  private stableTimer: NodeJS.Timeout | null = null;
   /** Why connecting is held (the EKey is out); null when the client may connect. */
   private heldFor: string | null = null;
+  /** Set when a session ended for unanswered orders (NQ320); see `stalled`. */
+  private stalledFor: string | null = null;
 
   constructor(private readonly opts: LinkClientOptions) {
     super();
@@ -58,7 +63,12 @@ export class LinkClient extends EventEmitter<LinkEvents> {
       clock: this.clock,
       random: opts.random ?? Math.random,
     });
-    this.connector = opts.connect ?? tlsConnector(opts.credentials, opts.serverName, opts.link.connectTimeoutMs);
+    this.connector =
+      opts.connect ?? tlsConnector(opts.credentials, opts.serverName, opts.link.connectTimeoutMs);
+    // The main station answers orders again: no longer stalled.
+    this.on('orderAnswers', () => {
+      this.stalledFor = null;
+    });
     this.keepalive = {
       heartbeatMs: opts.link.heartbeatMs,
       silenceMs: opts.link.silenceMs,
@@ -91,6 +101,16 @@ export class LinkClient extends EventEmitter<LinkEvents> {
     this.servers.first();
     if (this.heldFor !== null) this.setState('backoff');
     else this.connectNow();
+  }
+
+  /**
+   * Why the main station is considered stalled, or null: set when a session is given up for
+   * orders it did not answer (NQ320), cleared by the next OrderAnswer on any session, or by a
+   * session that stays up `stableAfterMs` with no order waiting for an answer. While set, the
+   * gateway is not ready (/readyz), even between the reconnects of a stall on every server.
+   */
+  get stalled(): string | null {
+    return this.stalledFor;
   }
 
   /** Why connecting is held, or null. */
@@ -175,7 +195,10 @@ export class LinkClient extends EventEmitter<LinkEvents> {
     const g = ++this.gen;
     const server = this.servers.current;
     this.setState('connecting');
-    this.logger.vendor('info', 'NQ301_CONNECTING', { station: this.opts.station, server: describeServer(server) });
+    this.logger.vendor('info', 'NQ301_CONNECTING', {
+      station: this.opts.station,
+      server: describeServer(server),
+    });
     const abort = new AbortController();
     this.abort = abort;
     this.connectTimer = setTimeout(() => {
@@ -219,6 +242,7 @@ export class LinkClient extends EventEmitter<LinkEvents> {
       clock: this.clock,
       keepalive: this.keepalive,
       logonTimeoutMs: this.opts.link.connectTimeoutMs,
+      answerTimeoutMs: this.opts.link.answerTimeoutMs,
       logon: {
         station: this.opts.station,
         units: [...this.opts.units],
@@ -242,7 +266,7 @@ export class LinkClient extends EventEmitter<LinkEvents> {
 
   private onUp(answer: LogonAnswerBody): void {
     const server = this.servers.current;
-    this.servers.loggedOn();
+    this.armStable();
     this.setState('up');
     this.logger.line(
       'info',
@@ -272,6 +296,10 @@ export class LinkClient extends EventEmitter<LinkEvents> {
       case 'operator':
         this.logger.line('info', undefined, `操作员要求重新连接: ${ending.text}`);
         break;
+      case 'stalled':
+        this.stalledFor = ending.text;
+        this.logger.vendor('warn', 'NQ306_LINK_ERROR_RECONNECT');
+        break;
       default:
         break; // quit and refused were logged where they arrived
     }
@@ -290,6 +318,7 @@ export class LinkClient extends EventEmitter<LinkEvents> {
     this.gen += 1;
     this.clearTimer('connectTimer');
     this.clearTimer('backoffTimer');
+    this.clearTimer('stableTimer');
     this.abort?.abort();
     this.abort = null;
     const session = this.active;
@@ -297,6 +326,28 @@ export class LinkClient extends EventEmitter<LinkEvents> {
     const closing = session ? session.close(goodbye ? reason : undefined) : Promise.resolve();
     if (wasUp) this.emit('down', { server, reason });
     return closing;
+  }
+
+  /**
+   * The backoff is reset only once a session has stayed up for `stableAfterMs` (one heartbeat
+   * interval: long enough for a heartbeat exchange). Resetting it at the logon answer let a main
+   * station that accepts the logon and then quits, closes or stalls at once drive ~4 logons a
+   * second, each one resending every unanswered order.
+   */
+  private armStable(): void {
+    this.clearTimer('stableTimer');
+    const session = this.active;
+    this.stableTimer = setTimeout(() => {
+      this.stableTimer = null;
+      if (this.st !== 'up' || this.active !== session) return;
+      this.servers.loggedOn();
+      if (session?.unanswered === 0) this.stalledFor = null;
+    }, this.stableAfterMs);
+  }
+
+  /** How long a session must stay up before the backoff starts again from zero. */
+  get stableAfterMs(): number {
+    return this.opts.link.heartbeatMs;
   }
 
   private scheduleConnect(delayMs: number): void {
@@ -317,7 +368,7 @@ export class LinkClient extends EventEmitter<LinkEvents> {
     this.emit('state', state, state === 'stopped' ? null : this.servers.current);
   }
 
-  private clearTimer(name: 'connectTimer' | 'backoffTimer'): void {
+  private clearTimer(name: 'connectTimer' | 'backoffTimer' | 'stableTimer'): void {
     const t = this[name];
     if (t !== null) clearTimeout(t);
     this[name] = null;

@@ -8,10 +8,10 @@ import type { LogonAnswerBody, OrderAnswerBody, ReturnBody } from './messages.js
  *   stopped  --start()-->                 connecting
  *   connecting --TCP/TLS up-->            logging-on   (Logon sent)
  *   connecting --failed/timed out-->      backoff      (next server)
- *   logging-on --LogonAnswer ok-->        up           (backoff reset)
+ *   logging-on --LogonAnswer ok-->        up           (backoff reset once up for heartbeat_ms)
  *   logging-on --ok=false-->              backoff      (same server, 'refused')
  *   logging-on --no answer in time-->     backoff      (next server)
- *   up --silence/close/error/protocol-->  backoff      (next server)
+ *   up --silence/close/error/protocol/unanswered orders--> backoff (next server)
  *   up --quit-->                          backoff      (same server)
  *   backoff --timer-->                    connecting
  *   any --stop()-->                       stopped

@@ -3,7 +3,14 @@
  * the durable shipper to S3-compatible storage, and the end-of-day archive (docs/logs.md).
  */
 export { parseLogSettings, type LogSettings, type StoreSettings, type FullPolicy } from './settings.js';
-export { LogSettingsError, SpoolCorruptError, KeyConflictError } from './errors.js';
+export {
+  LogSettingsError,
+  SpoolCorruptError,
+  KeyConflictError,
+  StoreTimeoutError,
+  StoreAbortedError,
+  StoreRequestError,
+} from './errors.js';
 export { LogService, segmentKey, type LogLine, type LogServiceOptions } from './service.js';
 export { SegmentWriter, listSegments, segmentsDir, type SegmentRef } from './segments.js';
 export { Spool, sha256, md5b64, type SpoolEntry } from './spool.js';

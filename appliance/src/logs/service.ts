@@ -172,6 +172,7 @@ export class LogService {
       linesDropped: this.dropped,
       alarm: 'ok',
       lastError: null,
+      lastFailureAt: null,
       lastShippedKey: null,
     };
   }
@@ -180,8 +181,12 @@ export class LogService {
     return this.store;
   }
 
-  /** Close the open segment and ship within the flush timeout. True when nothing is left unshipped. */
+  /**
+   * Close the open segment and ship within the flush timeout, counted from this call (closing
+   * the logger and the writer come out of the same budget). True when nothing is left unshipped.
+   */
   async stop(flushTimeoutMs = this.options.settings.flushTimeoutMs): Promise<boolean> {
+    const deadline = this.clock.now() + flushTimeoutMs;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, 2000);
       this.logger.on('finish', () => {
@@ -192,7 +197,7 @@ export class LogService {
     });
     await this.writer.stop();
     await this.pruning;
-    const drained = this.shipper ? await this.shipper.flush(flushTimeoutMs) : true;
+    const drained = this.shipper ? await this.shipper.flush(Math.max(0, deadline - this.clock.now())) : true;
     this.store?.destroy();
     return drained;
   }

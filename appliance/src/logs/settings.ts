@@ -14,7 +14,9 @@ import { LogSettingsError } from './errors.js';
  *   spool_max_mb = 1024            spool_alarm_pct = 80
  *   full_policy = hold             only policy: closed segments wait in the local log dir, never dropped
  *   backoff_initial_ms = 500       backoff_max_ms = 30000
- *   flush_timeout_s = 20           how long SIGTERM waits for the spool to drain
+ *   flush_timeout_s = 20           how long SIGTERM waits for the spool to drain (and the stop-time
+ *                                  archive): the whole stop of the log service is bounded by it
+ *   request_timeout_s = 30         one request to the store (connect, answer, body), then aborted
  *   archive_after = 15:30          CST; a stop after this time uploads the end-of-day archive (empty = off)
  *   keep_days = 30                 local segments older than this many CST days are deleted once
  *                                  shipped (1-3650; 0 or `forever` = keep them all). Default 30
@@ -29,6 +31,8 @@ export interface StoreSettings {
   prefix: string;
   region: string;
   credentials: { accessKeyId: string; secretAccessKey: string } | null;
+  /** One request, start to end of body; absent = store.ts's default (30 s). */
+  requestTimeoutMs?: number;
 }
 
 export interface LogSettings {
@@ -66,6 +70,7 @@ const KNOWN = new Set([
   'backoff_initial_ms',
   'backoff_max_ms',
   'flush_timeout_s',
+  'request_timeout_s',
   'archive_after',
   'keep_days',
   'host',
@@ -165,6 +170,7 @@ export function parseLogSettings(config: TwConfig, env: NodeJS.ProcessEnv = proc
           prefix,
           region: raw.region?.trim() || env.AWS_REGION || 'us-east-1',
           credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : null,
+          requestTimeoutMs: int(raw, 'request_timeout_s', 30, 1, 600) * 1000,
         }
       : null,
     segmentMaxBytes: int(raw, 'segment_max_bytes', 8 * 1024 * 1024, 256, 1024 * 1024 * 1024),

@@ -2,9 +2,12 @@ import { renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Clock } from '../shared/index.js';
 import { Backoff } from './backoff.js';
-import { KeyConflictError } from './errors.js';
+import { KeyConflictError, StoreAbortedError } from './errors.js';
 import type { Spool, SpoolEntry } from './spool.js';
 import type { ObjectStore } from './store.js';
+
+/** Consecutive failures before the operator log is told (NQ822); each one sets lastError. */
+export const FAILURES_BEFORE_WARNING = 3;
 
 /** What the ops room publishes; a plain object, read whenever wanted. */
 export interface ShipMetrics {
@@ -19,7 +22,10 @@ export interface ShipMetrics {
   failures: number;
   linesDropped: number;
   alarm: 'ok' | 'high' | 'full';
+  /** The error of the current run of failures; null once a round succeeds (shipping healthy). */
   lastError: string | null;
+  /** Epoch ms of the latest failure, kept after recovery (when it last went wrong). */
+  lastFailureAt: number | null;
   lastShippedKey: string | null;
 }
 
@@ -55,6 +61,11 @@ export class Shipper {
   private statusTimer: NodeJS.Timeout | null = null;
   /** Closed segments the last sealing left out for lack of room (the full policy at work). */
   private heldForRoom = 0;
+  /** Failures since the last success, and whether NQ822 was said for them. */
+  private failuresInRun = 0;
+  private warned = false;
+  /** In flush(): events are no longer said (the operator log has stopped feeding us). */
+  private stopping = false;
 
   constructor(private readonly o: ShipperOptions) {
     this.backoff = new Backoff(o.backoffInitialMs, o.backoffMaxMs);
@@ -71,6 +82,7 @@ export class Shipper {
       linesDropped: 0,
       alarm: 'ok',
       lastError: null,
+      lastFailureAt: null,
       lastShippedKey: null,
     };
   }
@@ -91,9 +103,16 @@ export class Shipper {
     return { ...this.m, linesDropped: this.o.linesDropped() };
   }
 
-  /** Ship what is there until the spool is empty or the deadline passes; then stop. */
+  /**
+   * Ship what is there until the spool is empty or the deadline passes; then stop. The store is
+   * told the deadline too, so no request outlives it, and whatever is still running then is
+   * aborted: the stop takes at most timeoutMs whatever the store does (a store that accepts and
+   * never answers included). What was not shipped stays in the spool for the next start.
+   */
   async flush(timeoutMs: number): Promise<boolean> {
     const deadline = this.o.clock.now() + timeoutMs;
+    this.stopping = true;
+    this.o.store.setDeadline(Date.now() + timeoutMs);
     try {
       this.heldForRoom = await this.o.spool.sealPending(this.o.openSeq(), this.o.clock.now(), () =>
         this.refresh(),
@@ -116,6 +135,8 @@ export class Shipper {
     this.running = false;
     this.kick();
     if (this.statusTimer) clearInterval(this.statusTimer);
+    // A request still running now would hold the stop for as long as the store likes.
+    this.o.store.abortAll();
     await this.loop;
     try {
       this.refresh();
@@ -134,19 +155,56 @@ export class Shipper {
         this.refresh();
         const next = this.o.spool.entries()[0];
         if (!next) {
+          this.recovered();
           await this.sleep(1000);
           continue;
         }
         await this.ship(next);
         this.backoff.reset();
+        this.recovered();
       } catch (err) {
+        // Cut short by our own stop: not the store's failure, and nothing to retry now.
+        if (!this.running && err instanceof StoreAbortedError) break;
         // Store errors and local ones (a full disk while sealing) alike: wait, then the same again.
-        this.m.failures++;
-        this.m.lastError = `${(err as Error).name}: ${(err as Error).message}`;
-        if (err instanceof KeyConflictError) this.o.onEvent('error', err.message, err.code);
+        this.failed(err as Error);
         await this.sleep(this.backoff.next());
       }
     }
+  }
+
+  /**
+   * A failure: counted and kept as lastError at once; said in the operator log once per run of
+   * failures, when it reaches FAILURES_BEFORE_WARNING (a lone 503 or reset is routine for a real
+   * store and the retry handles it). Not while stopping: the operator log no longer reaches the
+   * log service then, and the stop prints its own summary.
+   */
+  private failed(err: Error): void {
+    this.m.failures++;
+    this.m.lastFailureAt = this.o.clock.now();
+    this.m.lastError = `${err.name}: ${err.message}`;
+    this.failuresInRun++;
+    if (err instanceof KeyConflictError) this.o.onEvent('error', err.message, err.code);
+    else if (this.failuresInRun === FAILURES_BEFORE_WARNING && !this.stopping) {
+      this.warned = true;
+      this.o.onEvent(
+        'warn',
+        `日志上传对象存储连续失败 ${this.failuresInRun} 次, 持续重试中, 日志暂存本地不丢失: ${this.m.lastError}`,
+        'NQ822',
+      );
+    }
+  }
+
+  /**
+   * A round went through (a segment shipped, or nothing left to ship with sealing fine): the
+   * error of the last failing run is history, and status, /api/status and metrics say so.
+   */
+  private recovered(): void {
+    if (this.m.lastError === null) return;
+    if (this.warned && !this.stopping)
+      this.o.onEvent('info', `日志上传对象存储已恢复 (此前连续失败 ${this.failuresInRun} 次)`, 'NQ823');
+    this.m.lastError = null;
+    this.failuresInRun = 0;
+    this.warned = false;
   }
 
   private async ship(sealed: SpoolEntry): Promise<void> {
@@ -219,6 +277,8 @@ export class Shipper {
   }
 
   private sleep(ms: number): Promise<void> {
+    // Stopping: a wake-up sent before this sleep began would otherwise be missed.
+    if (!this.running) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
       function done(): void {

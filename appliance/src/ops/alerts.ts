@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { GatewayStatus, OperatorLine } from '../gateway/index.js';
-import { ALERT_KINDS, LINE_ALERTS, type AlertCode, type Severity } from './catalogue.js';
+import { ALERT_KINDS, LINE_ALERTS, LINE_CLEARS, type AlertCode, type Severity } from './catalogue.js';
 
 export interface Alert {
   code: AlertCode;
@@ -67,6 +67,8 @@ export class AlertEngine extends EventEmitter {
   }
 
   observeLine(line: OperatorLine): void {
+    const ends = line.code ? LINE_CLEARS[line.code] : undefined;
+    if (ends) this.clear(ends);
     const code = line.code ? LINE_ALERTS[line.code] : undefined;
     if (!code) return;
     this.raise(code, line.text, line.code, this.now() + (this.options.eventTtlMs ?? 300_000));

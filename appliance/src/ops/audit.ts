@@ -1,5 +1,6 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { fsyncDirSync } from '../shared/index.js';
 
 /** One operator action, as written to state_dir/audit.log (one JSON object a line). */
 export interface AuditEntry {
@@ -27,6 +28,9 @@ export class AuditLog {
   constructor(readonly file: string) {
     mkdirSync(path.dirname(file), { recursive: true });
     this.fd = openSync(file, 'a', 0o600);
+    // The entries are fsynced one by one; the file's name must be durable too, or a power cut
+    // right after the first action could leave entries nobody can find.
+    fsyncDirSync(path.dirname(file));
   }
 
   static inStateDir(stateDir: string): AuditLog {

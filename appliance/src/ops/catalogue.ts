@@ -119,6 +119,48 @@ export const ALERT_KINDS = {
     title: '软加密有效期将结束 (soft-encryption window ending)',
     action: 'The EKey must be back before the window ends: soft encryption is allowed for at most 10 trading days.',
   },
+  TRADING_DAY_ENDED: {
+    severity: 'critical',
+    title: '交易日已结束 (the CST day changed under a running gateway; it stopped sending and exits)',
+    action:
+      'Nothing is lost: the day\'s returns are in NQHB.DBF, new-day orders wait in NQWT.DBF with CLBZ=0. Start the gateway for the new day: the daily start does it at 08:30 on trading days, or `systemctl restart nqgw` (move or archive yesterday\'s NQHB.DBF first, see NQ203).',
+  },
+  AUTO_EXIT_NOT_ARMED: {
+    severity: 'warning',
+    title: '今天不自动退出 (started after auto_exit)',
+    action:
+      'The gateway started after today\'s auto_exit time and will not exit by it; it stops at the CST day change instead (NQ220). `systemctl stop nqgw` when the day is done.',
+  },
+  RETURN_UNFIT: {
+    severity: 'critical',
+    title: '回报字段不符合回报库格式 (a return was written with fields blanked or filled)',
+    action:
+      'The row is in NQHB.DBF with the unfit field blank (HBRQ: the trading day); the words name HBXH, the field and the main station\'s value, kept in state_dir/unfit-returns/<day>.jsonl. Tell the counter desk to book that return by hand from the value kept, and report the value to the main station. A restart does not help and is not needed.',
+  },
+  RETURN_FILE_FAILED: {
+    severity: 'critical',
+    title: '写回报库失败 (NQHB.DBF cannot be written; returns are held, not acknowledged)',
+    action:
+      'Free space or fix permissions on the disk of NQHB.DBF (df, dmesg). The gateway reopens the file by itself (1 s doubling to 30 s) and writes the held returns; the main station keeps every unacknowledged return. No restart needed; the alert clears when writing works again (NQ722).',
+  },
+  ORDERS_UNANSWERED: {
+    severity: 'critical',
+    title: '委托未获主站应答 (orders sent, no answer from the main station in time; link moved on)',
+    action:
+      'The words name how many and the oldest record (委托第 x 笔). The gateway left that server and resends the orders as possible duplicates after the next logon (the main station drops the ones it had). If it repeats on every server, ask the main station (深证通) about its order intake; `nqgw switch N` to a server that answers.',
+  },
+  ORDER_UNSENT: {
+    severity: 'warning',
+    title: '委托未发送 (a record of NQWT.DBF is not a valid order; CLBZ set to 2, not sent)',
+    action:
+      'The words name the record (委托第 x 笔) and why (NQ503 a field, NQ505 the deletion flag, NQ522 blank). `nqgw orders --unsent --config tw.ini` lists the day\'s unsent records. Tell the counter desk: correct the record in place and set CLBZ back to 0 (the gateway then sends it), or enter the order again.',
+  },
+  ORDER_FILE_DAMAGED: {
+    severity: 'critical',
+    title: '委托库记录位置错乱 (NQWT.DBF geometry in doubt: nothing read, sent or written)',
+    action:
+      'A torn record, records written after it at the end of the file, or a header count that disagrees while a record cannot be read (NQ520). The gateway reads and writes nothing in NQWT.DBF until it is sound. Broker: find the torn record, repair or rebuild the file with the counter program, re-enter orders not sent; the gateway resumes by itself.',
+  },
 } as const satisfies Record<string, AlertKind>;
 
 export type AlertCode = keyof typeof ALERT_KINDS;
@@ -147,7 +189,7 @@ export const LINE_ALERTS: Record<string, AlertCode> = {
   NQ413: 'ORDER_REFUSED',
   NQ414: 'ORDER_REFUSED',
   NQ415: 'ORDER_REFUSED',
-  NQ206: 'ORDER_PATH_FAILURE',
+  NQ206: 'RETURN_FILE_FAILED',
   NQ121: 'EKEY_FAULT',
   NQ122: 'EKEY_FAULT',
   NQ123: 'EKEY_FAULT',
@@ -162,6 +204,23 @@ export const LINE_ALERTS: Record<string, AlertCode> = {
   NQ169: 'SOFT_WINDOW_ENDING',
   NQ701: 'ORDER_PATH_FAILURE',
   NQ702: 'ORDER_PATH_FAILURE',
+  NQ421: 'ORDER_UNSENT',
+  NQ520: 'ORDER_FILE_DAMAGED',
+  NQ220: 'TRADING_DAY_ENDED',
+  NQ222: 'TRADING_DAY_ENDED',
+  NQ223: 'TRADING_DAY_ENDED',
+  NQ224: 'AUTO_EXIT_NOT_ARMED',
+  NQ540: 'RETURN_UNFIT',
+  NQ720: 'RETURN_FILE_FAILED',
+  NQ721: 'RETURN_FILE_FAILED',
+  NQ723: 'RETURN_FILE_FAILED',
+  NQ320: 'ORDERS_UNANSWERED',
+  NQ321: 'LINK_ERROR',
+};
+
+/** Log-line codes that end an event alert at once (the condition they announce is over). */
+export const LINE_CLEARS: Record<string, AlertCode> = {
+  NQ722: 'RETURN_FILE_FAILED',
 };
 
 export const SEVERITY_WORDS: Record<Severity, string> = { critical: '严重', warning: '警告', info: '提示' };

@@ -140,6 +140,7 @@ export class OpsServer {
   private notReady(s: GatewayStatus): string[] {
     const reasons: string[] = [];
     if (s.linkState !== '正常') reasons.push(`link ${s.linkState}`);
+    if (s.linkStalled) reasons.push(`link stalled: ${s.linkStalled}`);
     if (s.holds.length > 0) reasons.push(`sending held: ${s.holds.join(', ')}`);
     if (s.clock?.state === 'alarm') reasons.push('clock alarm');
     return reasons;

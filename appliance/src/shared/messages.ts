@@ -20,6 +20,18 @@ export const MESSAGES = {
   NQ205_RETURNS_PATH: '回报库路径: {text}',
   NQ206_WRITE_RETURNS_FAILED: '错误: 写回报库失败: {text}',
   NQ207_WELCOME: '欢迎使用股转系统交易网关 ({text})',
+  // Trading day (issue 11; the gateway's own words, not the vendor's): one process, one CST day
+  NQ220_TRADING_DAY_ENDED:
+    '交易日已由 {date} 变为 {text}: 本网关只处理 {date} 的委托, 已停止发送; 已收到的回报写入回报库后网关退出. 新交易日的委托留在委托库中等待 - 请为新交易日重新启动网关 (交易日 08:30 每日启动会自动启动, 或执行 systemctl restart nqgw)',
+  NQ221_ORDER_NEXT_DAY_WAITS:
+    "委托第 {n} 笔日期 '{date}' 不是本网关交易日 {text}: 留在委托库中等待, 由新交易日的网关发送",
+  NQ222_MAIN_STATION_OTHER_DAY: '主站交易日 {date} 与本网关交易日 {text} 不同',
+  NQ223_RETURN_NEXT_DAY:
+    '收到日期为 {date} 的回报 (本网关交易日 {text}): 不写入本日回报库, 新交易日的网关登录后主站会重发',
+  NQ224_AUTO_EXIT_NOT_ARMED:
+    '启动时已过自动退出时间 {text}: 今天不会自动退出; 网关在交易日结束 (北京时间 24:00) 时停止',
+  NQ225_AUTO_EXIT_ARMED: '将于 {text} 自动退出',
+  NQ226_DAY_ENDED_EXIT: '交易日 {date} 的网关现在退出 (退出码 4, systemd 不会自动重启它)',
   // Link
   NQ301_CONNECTING: '正在以小站号: {station} 连接通信服务器 {server}, 等待服务器响应',
   NQ302_CONNECTED: '小站端与服务器连接成功, 等待主站应答.',
@@ -36,6 +48,9 @@ export const MESSAGES = {
   NQ402_ORDER_DATE: '错误：委托第 {n} 笔日期 \'{date}\' 错!',
   NQ403_ORDER_FLAG_INVALID: '委托第 {n} 笔处理标志非法, 30秒后重新处理',
   NQ404_ORDER_FLAG_SKIPPED: '委托第 {n} 笔处理标志非法, 已跳过',
+  // A record that is not an order (issue 11): never sent, CLBZ set to '2', listed by `nqgw orders --unsent`
+  NQ421_ORDER_UNSENT: '委托第 {n} 笔不是有效委托, 未发送, 处理标志已置为2 (券商更正后置回0即重新处理): {text}',
+  NQ422_ORDER_CORRECTED: '委托第 {n} 笔已更正, 重新处理',
   // Orders (rejected by the main station)
   NQ411_MAIN_SERIAL: '主站错单通知：委托第{n}笔流水号非法!',
   NQ412_MAIN_SECURITY: '主站错单通知：委托第{n}笔证券代码非法/已停牌!',

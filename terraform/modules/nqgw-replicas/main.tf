@@ -1,9 +1,14 @@
 locals {
   active_replica = one([for name, r in var.replicas : name if r.role == "active"])
 
+  # tw.ini's [servers], in the order the gateway walks them, from the same list as the security
+  # groups and nftables: one source of truth for where the gateway connects and what may pass.
+  tw_servers = [for l in var.main_station_links : { host = l.address, port = l.port, name = l.name }]
+
   # /etc/nqgw/values.json per replica: the FLAT document `nqgw config render --values` takes
   # (keys: appliance/src/config/templates.ts TEMPLATE_VALUES). time_servers defaults to the
-  # module's; the caller's values come next; this replica's station and management address last.
+  # module's; the caller's values come next; this replica's station and management address and
+  # the servers (main_station_links) last.
   appliance_values = {
     for name, r in var.replicas : name => merge(
       { time_servers = var.time_servers },
@@ -11,14 +16,17 @@ locals {
       {
         station           = r.station
         management_listen = "${r.fixed_ip}:${var.management_port}"
+        servers           = local.tw_servers
       },
     )
   }
 
   # /etc/nqgw/host.json per replica: what nqgw-render-host turns into chrony, sshd and nftables.
+  # No role here: user_data is ForceNew, so a role flip (active <-> standby) would replace both
+  # replicas; the role lives in the instance metadata (nqgw_role), which changes in place.
   host_values = {
     for name, r in var.replicas : name => {
-      replica              = { name = name, role = r.role, station = r.station }
+      replica              = { name = name, station = r.station }
       tw_template          = var.tw_template
       bastion_cidr         = var.bastion_cidr
       management_cidr      = var.management_cidr
@@ -82,6 +90,21 @@ resource "openstack_networking_secgroup_rule_v2" "main_station" {
   port_range_max    = each.value.port
   remote_ip_prefix  = "${each.value.address}/32"
   description       = "main station ${each.value.name}"
+}
+
+# Ping to each main-station address (the runbook's first check of a link): ICMP echo request
+# (for ICMP, port_range_min is the type and port_range_max the code); replies come back through
+# the security group's connection tracking, as for TCP.
+resource "openstack_networking_secgroup_rule_v2" "main_station_ping" {
+  for_each          = toset([for l in var.main_station_links : l.address])
+  security_group_id = openstack_networking_secgroup_v2.egress.id
+  direction         = "egress"
+  ethertype         = "IPv4"
+  protocol          = "icmp"
+  port_range_min    = 8
+  port_range_max    = 0
+  remote_ip_prefix  = "${each.value}/32"
+  description       = "ping (ICMP echo) to the main station ${each.value}"
 }
 
 resource "openstack_networking_secgroup_rule_v2" "ntp" {

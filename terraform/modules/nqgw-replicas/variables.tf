@@ -153,7 +153,13 @@ variable "main_station_links" {
     address = string
     port    = number
   }))
-  description = "Main-station links (增值业务网专线) the gateway may reach; the only TCP egress besides object storage."
+  description = <<-EOT
+    Main-station links (增值业务网专线), in the order the gateway tries them. The one source of
+    truth for them: tw.ini's [servers] (rendered from them at first boot), the egress security
+    group rules (TCP to address:port, ICMP echo to address) and the replica's nftables. The
+    default is the four production links; with tw_template = "cloud-test" give the test link
+    here instead, e.g. [{ name = "测试", address = "172.200.1.98", port = 7043 }].
+  EOT
   default = [
     { name = "南方", address = "172.50.101.30", port = 7043 },
     { name = "福田", address = "172.60.101.30", port = 7043 },
@@ -213,7 +219,7 @@ variable "config_drive" {
 
 variable "tw_template" {
   type        = string
-  description = "tw.ini template rendered at first boot: cloud-production (the four production links) or cloud-test (172.200.1.98)."
+  description = "tw.ini template rendered at first boot: cloud-production or cloud-test (the 测试 link); its [servers] always come from main_station_links."
   default     = "cloud-production"
 
   validation {
@@ -229,9 +235,9 @@ variable "appliance_values" {
     to /etc/nqgw/values.json: a FLAT object whose keys are the template values (units, orders,
     returns, state_dir, tls_mode, tls_ca, tls_cert, tls_key, tls_server_name, no_fills,
     link_down_flag, time_file, auto_exit, management_token_file, time_servers,
-    object_storage_endpoint, object_storage_bucket, servers). The module sets, per replica,
-    station (replicas[*].station) and management_listen (fixed_ip:management_port), and
-    time_servers (var.time_servers) unless given here.
+    object_storage_endpoint, object_storage_bucket). The module sets, per replica, station
+    (replicas[*].station), management_listen (fixed_ip:management_port) and servers (from
+    main_station_links, never given here), and time_servers (var.time_servers) unless given here.
   EOT
   default     = {}
 
@@ -245,9 +251,8 @@ variable "appliance_values" {
       "units", "orders", "returns", "state_dir", "tls_mode", "tls_ca", "tls_cert", "tls_key",
       "tls_server_name", "no_fills", "link_down_flag", "time_file", "auto_exit",
       "management_token_file", "time_servers", "object_storage_endpoint", "object_storage_bucket",
-      "servers",
     ], k)])
-    error_message = "appliance_values: only the flat template values of nqgw config render (no sections such as station = {...}; station and management_listen come from the replica)."
+    error_message = "appliance_values: only the flat template values of nqgw config render (no sections such as station = {...}; station and management_listen come from the replica, servers from main_station_links)."
   }
 }
 

@@ -84,5 +84,23 @@ describe('order checks and rejections', () => {
       >;
       return s.rejected === 7 && s.accepted === 2 && s.sent === 6 ? s : null;
     }, 'status: 非法委托 7, 成功委托 2, 已发委托 6');
+
+    // Issue 11: the flag of record 5 fixed after the retry gave up: it is sent, not forgotten.
+    const listed = JSON.parse(
+      (await runNqgw(['orders', '--unsent', '--config', lab.twIni, '--json'])).output,
+    ) as { records: { recNo: number; code: string }[] };
+    expect(listed.records.map((r) => `${r.recNo}:${r.code}`)).toEqual(['2:NQ401', '3:NQ402', '5:NQ404']);
+    const lateFixer = new OrderFileReader(lab.orders);
+    await lateFixer.open();
+    await lateFixer.readNew();
+    await lateFixer.setFlags([5], '0');
+    await lateFixer.close();
+    await gateway.waitFor(/委托第 5 笔已更正, 重新处理/, 10_000);
+    await waitUntil(
+      async () => (await admin.orders(lab.station)).some((o) => o.LSH === '5'),
+      'record 5 taken once its flag is fixed',
+      10_000,
+    );
+    expect((await readOrderFile(lab.orders)).map((o) => o.CLBZ).join('')).toBe('122111111');
   });
 });

@@ -62,6 +62,8 @@ describe.runIf(SLOW)('provisioning in a debootstrap chroot (NQGW_SLOW_IMAGE_CHEC
     expect(wants('multi-user.target', 'nqgw-firstboot.service')).toBe(true);
     expect(wants('multi-user.target', 'nqgw-usbip.service')).toBe(true);
     expect(wants('multi-user.target', 'chrony.service')).toBe(true);
+    // chrony-wait holds time-sync.target (nqgw.service is ordered after it) until the clock is synced.
+    expect(wants('multi-user.target', 'chrony-wait.service')).toBe(true);
     expect(wants('sysinit.target', 'nftables.service')).toBe(true);
     expect(wants('multi-user.target', 'nqgw.service')).toBe(false);
     // The daily start is armed on every replica; it only acts where cutover enabled nqgw.service.

@@ -36,6 +36,8 @@ describe('packer template (Debian packer 1.6.6)', () => {
       `appliance_bundle=${join(tmp, 'bundle.tar.gz')}`,
       '-var',
       `node_dist=${join(tmp, 'node.tar.xz')}`,
+      '-var',
+      `node_sha256=${'0'.repeat(64)}`,
       IMAGE,
     ]);
     expect(r.status, output(r)).toBe(0);
@@ -50,10 +52,26 @@ describe('packer template (Debian packer 1.6.6)', () => {
       `appliance_bundle=${join(tmp, 'missing.tar.gz')}`,
       '-var',
       `node_dist=${join(tmp, 'node.tar.xz')}`,
+      '-var',
+      `node_sha256=${'0'.repeat(64)}`,
       IMAGE,
     ]);
     expect(r.status).not.toBe(0);
     expect(r.stdout + r.stderr).toMatch(/Bad source .*missing\.tar\.gz/);
+  });
+
+  it('refuses to validate without node_sha256: the Node tarball is always checked', () => {
+    const r = run(packer, [
+      'validate',
+      '-only=qemu.local',
+      '-var',
+      `appliance_bundle=${join(tmp, 'bundle.tar.gz')}`,
+      '-var',
+      `node_dist=${join(tmp, 'node.tar.xz')}`,
+      IMAGE,
+    ]);
+    expect(r.status).not.toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/node_sha256/);
   });
 
   it('rejects required_plugins, which is why that block lives in plugins.pkr.hcl.disabled', () => {

@@ -5,6 +5,7 @@ import { IMAGE, output, REPO, run, tool } from './tools.js';
 
 const scripts = [
   ...readdirSync(join(IMAGE, 'scripts')).map((n) => join('image/scripts', n)),
+  ...readdirSync(join(IMAGE, 'build')).map((n) => join('image/build', n)),
   ...readdirSync(join(IMAGE, 'files'))
     .filter((n) => n.endsWith('.sh'))
     .map((n) => join('image/files', n)),
@@ -22,6 +23,8 @@ describe('shell scripts', () => {
     expect(scripts).toEqual(
       expect.arrayContaining([
         'image/scripts/10-base.sh',
+        'image/build/apt-mirror.sh',
+        'image/files/nqgw-api-token.sh',
         'image/files/nqgw-firstboot.sh',
         'scripts/check-image.sh',
       ]),

@@ -2,6 +2,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IMAGE, output, run, SERVICES, tool, unitRoot, UNITS } from './tools.js';
+import { EXIT_DAY_ENDED } from '../../../appliance/src/cli/run.js';
 
 /** Highest `systemd-analyze security` exposure accepted per unit (0 = locked down, 10 = open). */
 const MAX_EXPOSURE: Record<string, number> = {
@@ -82,6 +83,16 @@ describe('systemd units (systemd-analyze)', () => {
     }
     expect(timer).toMatch(/^Persistent=false$/m);
     expect(timer).toMatch(/^AccuracySec=1min$/m);
+  });
+
+  it("the gateway's day-change exit (nqgw run exits 4) is a clean stop that systemd does not restart", () => {
+    const unit = readFileSync(join(IMAGE, 'systemd', 'nqgw.service'), 'utf8');
+    expect(EXIT_DAY_ENDED).toBe(4);
+    expect(unit).toMatch(/^Restart=on-failure$/m);
+    // Not a failure (no failed-unit alarm, no start-limit count) and never restarted: a restart
+    // on the new day would meet yesterday's NQHB.DBF (NQ203); nqgw-daily.service starts it.
+    expect(unit).toMatch(new RegExp(`^SuccessExitStatus=${EXIT_DAY_ENDED}$`, 'm'));
+    expect(unit).toMatch(new RegExp(`^RestartPreventExitStatus=${EXIT_DAY_ENDED}$`, 'm'));
   });
 
   it('the daily service starts nqgw.service only where it is enabled and only on a trading day', () => {

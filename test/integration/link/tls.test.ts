@@ -182,6 +182,7 @@ const LINK = {
   backoffInitialMs: 20,
   backoffMaxMs: 100,
   primaryRetryS: 300,
+  answerTimeoutMs: 10_000,
 };
 
 function client(servers: ServerAddress[], logs: LinkLogLine[], certName = 'client'): LinkClient {

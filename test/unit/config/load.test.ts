@@ -58,6 +58,7 @@ describe('loadConfig: a valid lab file', () => {
       backoffInitialMs: 500,
       backoffMaxMs: 10_000,
       primaryRetryS: 300,
+      answerTimeoutMs: 10_000,
     });
     expect(cfg.options).toEqual({
       noFills: false,

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import {
   scratchTwIni,
 } from '../../../appliance/src/cutover/index.js';
 import { writeReturnsOfDay } from '../../helpers/returns.js';
+import { OrderFileLock } from '../../../appliance/src/gateway/index.js';
 
 function tmp(): string {
   return mkdtempSync(path.join(os.tmpdir(), 'nqgw-cutover-unit-'));
@@ -110,8 +111,17 @@ describe('preflight checks', () => {
       writeFileSync(lock, JSON.stringify({ host, pid, since: '2026-11-21T00:00:00Z', station: 'W888888T' }));
     write(os.hostname(), 2 ** 22 + 12345); // beyond pid_max: not alive
     expect(checkNoActive(cfg).detail).toContain('stale lock');
+    // Our own pid in a record without its start time is a pid reused after the holder died.
     write(os.hostname(), process.pid);
-    expect(checkNoActive(cfg)).toMatchObject({ verdict: 'FAIL' });
+    expect(checkNoActive(cfg).detail).toContain('stale lock');
+    rmSync(lock);
+    const live = OrderFileLock.forOrderFile(cfg.files.orders, 'W888888T');
+    live.acquire();
+    try {
+      expect(checkNoActive(cfg)).toMatchObject({ verdict: 'FAIL' });
+    } finally {
+      live.release();
+    }
     write('prod-gw-1', 1);
     expect(checkNoActive(cfg).detail).toContain('on host prod-gw-1');
     writeFileSync(lock, 'not json');

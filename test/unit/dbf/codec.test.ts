@@ -112,12 +112,10 @@ describe('order codec', () => {
     expect(decodeOrder(buf, 0).BZ).toBe('a一二三四五六七八九');
   });
 
-  it('reads blank numbers as 0 and garbage as a DbfFieldError naming file, record and field', () => {
+  it('refuses garbage with a DbfFieldError naming file, record and field', () => {
     const buf = Buffer.alloc(W.recordLength);
     encodeOrder(order(1), buf, 0);
     const wtjg = W.offsetOf('WTJG');
-    buf.write('           ', wtjg, 'latin1');
-    expect(decodeOrder(buf, 0).WTJG).toBe(0);
     buf.write('   12.3x5  ', wtjg, 'latin1');
     let caught: unknown;
     try {
@@ -130,11 +128,56 @@ describe('order codec', () => {
     expect((caught as Error).message).toMatch(/\/data\/NQWT\.DBF record 17: field WTJG/);
   });
 
-  it('parses negative and signed numbers', () => {
+  // Issue 11: a blank WTJG used to be read as price 0 and sent; a negative quantity was sent too.
+  it.each([
+    ['WTJG', '           ', /WTJG.*blank/],
+    ['WTSL', '            ', /WTSL.*blank/],
+    ['WTSL', '        -100', /WTSL.*negative/],
+    ['WTSL', '       +100', /WTSL.*sign/],
+    ['WTJG', '    12.3456', /WTJG.*more than 3 decimal places/],
+    ['WTJG', '  1 2.500  ', /WTJG.*not a number/],
+    ['WTJG', '  12.5.0   ', /WTJG.*not a number/],
+    ['WTJG', '          .', /WTJG.*not a number/],
+    ['WTSL', '\x0012345678', /WTSL.*control byte/],
+    ['WTRQ', '2026010 ', /WTRQ.*not 8 digits/],
+    ['WTSJ', '09:300', /WTSJ.*not all digits/],
+    ['LSH', '12\x0734    ', /LSH.*control byte/],
+    ['ZQDM', '4300\x7f1', /ZQDM.*control byte/],
+    ['BZ', 'note\nmore          ', /BZ.*control byte/],
+  ])('refuses an order whose %s is %j', (field, bytes, message) => {
     const buf = Buffer.alloc(W.recordLength);
-    encodeOrder(order(1, { WTJG: -3.25 }), buf, 0);
-    expect(fieldBytes(buf, W, 'WTJG')).toBe('     -3.250');
-    expect(decodeOrder(buf, 0).WTJG).toBe(-3.25);
+    encodeOrder(order(1), buf, 0);
+    buf.write(bytes, W.offsetOf(field), 'latin1');
+    expect(() => decodeOrder(buf, 0, 'NQWT.DBF', 3)).toThrow(message);
+  });
+
+  it('takes the widest quantity the field holds, exactly (12 digits)', () => {
+    // Longer digit strings than a double holds exactly are refused too (a wider official field).
+    const buf = Buffer.alloc(W.recordLength);
+    encodeOrder(order(1), buf, 0);
+    buf.write('999999999999', W.offsetOf('WTSL'), 'latin1'); // 12 digits: fits, and is exact
+    expect(decodeOrder(buf, 0).WTSL).toBe(999_999_999_999);
+  });
+
+  it('accepts trailing NUL padding in text, fewer decimals than declared, and an explicit 0', () => {
+    const buf = Buffer.alloc(W.recordLength);
+    encodeOrder(order(1), buf, 0);
+    buf.write('AB\0\0\0\0\0\0\0\0', W.offsetOf('LSH'), 'latin1');
+    buf.write('       12.5', W.offsetOf('WTJG'), 'latin1');
+    buf.write('           0', W.offsetOf('WTSL'), 'latin1');
+    const row = decodeOrder(buf, 0);
+    expect(row.LSH).toBe('AB');
+    expect(row.WTJG).toBe(12.5);
+    expect(row.WTSL).toBe(0);
+  });
+
+  it('keeps the return side lenient: blank reads as 0, negatives parse', () => {
+    const buf = Buffer.alloc(H.recordLength);
+    encodeReturn(ret(1, { CJJG: -3.25 }), buf, 0);
+    expect(fieldBytes(buf, H, 'CJJG')).toBe('     -3.250');
+    expect(decodeReturn(buf, 0).CJJG).toBe(-3.25);
+    buf.write('           ', H.offsetOf('CJJG'), 'latin1');
+    expect(decodeReturn(buf, 0).CJJG).toBe(0);
   });
 });
 

@@ -60,9 +60,11 @@ describe('OrderFileReader: concurrent appends', () => {
   it('leaves a half-written last record for the next call', async () => {
     const { file, app, reader } = await setup();
     await app.append([order(1)]);
+    // Issue 11: records are read only up to where the file was last seen whole, so record 1 must
+    // be seen before the partial record 2 appears (a tail never seen whole may be a torn file).
+    expect(lshs(await reader.readNew())).toEqual([1]);
     const finish = await app.appendHalf(order(2), 40);
     expect(read(file).length).toBe(HL + R + 40);
-    expect(lshs(await reader.readNew())).toEqual([1]);
     expect(lshs(await reader.readNew())).toEqual([]);
     await finish();
     const later = await reader.readNew();
@@ -104,31 +106,41 @@ describe('OrderFileReader: concurrent appends', () => {
     await Promise.all([app.close(), reader.close()]);
   });
 
-  it('turns a record with a garbage number into a warning and reads the records after it', async () => {
-    const { file, app, reader } = await setup();
+  it('reports a record with a garbage number as unsent (not a warning) and reads the records after it', async () => {
+    // Issue 11: it used to be a warning only, and the record was forgotten with CLBZ '0'.
+    const { file, app, reader: unused } = await setup();
+    await unused.close();
+    const reader = new OrderFileReader(file, { settleMs: 0 });
+    await reader.open();
     await app.append([order(1), order(2), order(3)]);
     const fd = fs.openSync(file, 'r+');
     fs.writeSync(fd, Buffer.from('  1O0.5OO  ', 'latin1'), 0, 11, at(2) + NQWT_LAYOUT.offsetOf('WTJG'));
     fs.closeSync(fd);
     const batch = await reader.readNew();
     expect(batch.records.map((r) => r.recNo)).toEqual([1, 3]);
-    expect(batch.warnings).toHaveLength(1);
-    expect(batch.warnings[0]).toMatchObject({ recNo: 2, code: 'NQ503' });
-    expect(batch.warnings[0]?.message).toContain(file);
-    expect(batch.warnings[0]?.message).toMatch(/record 2: field WTJG/);
+    expect(batch.warnings).toEqual([]);
+    expect(batch.unsent).toHaveLength(1);
+    expect(batch.unsent[0]).toMatchObject({ recNo: 2, code: 'NQ503', unit: '729900', serial: '0000000002' });
+    expect(batch.unsent[0]?.text).toContain(file);
+    expect(batch.unsent[0]?.text).toMatch(/record 2: field WTJG/);
     expect(reader.nextRecNo).toBe(4);
     await Promise.all([app.close(), reader.close()]);
   });
 
-  it('warns about a bad deletion flag in the middle and goes on', async () => {
-    const { file, app, reader } = await setup();
+  it('reports a bad deletion flag in the middle as unsent and goes on', async () => {
+    // Issue 11: was a warning only; now the record is reported to be refused (CLBZ '2') and listed.
+    const { file, app, reader: unused } = await setup();
+    await unused.close();
+    const reader = new OrderFileReader(file, { settleMs: 0 });
+    await reader.open();
     await app.append([order(1), order(2)]);
     const fd = fs.openSync(file, 'r+');
     fs.writeSync(fd, Buffer.from([0x00]), 0, 1, at(1));
     fs.closeSync(fd);
     const batch = await reader.readNew();
     expect(lshs(batch)).toEqual([2]);
-    expect(batch.warnings).toMatchObject([{ recNo: 1, code: WARN_BAD_FLAG }]);
+    expect(batch.warnings).toEqual([]);
+    expect(batch.unsent).toMatchObject([{ recNo: 1, code: WARN_BAD_FLAG }]);
     await Promise.all([app.close(), reader.close()]);
   });
 

@@ -57,7 +57,7 @@ describe('FileJournal', () => {
     const replay = await journal.open(matcher);
     await journal.close();
     expect([...replay.pending.keys()]).toEqual([2]);
-    expect(replay.decided.get(3)).toEqual({ key: '999999|3', outcome: 'refused' });
+    expect(replay.decided.get(3)).toEqual({ key: '999999|3', outcome: 'refused', code: 'NQ401' });
     expect(replay.resumeRecNo).toBe(4);
     expect(replay.ordered).toBe(2);
     expect(replay.refused).toBe(1);

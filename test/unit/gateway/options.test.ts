@@ -61,6 +61,47 @@ describe("the vendor's other options", () => {
     effects.stop();
   });
 
+  it('says at start whether auto_exit fires today: NQ225 armed, NQ224 not (started after it), in the status', () => {
+    const notes: { level: string; text: string; code: string }[] = [];
+    const note = (level: string, text: string, code: string): number => notes.push({ level, text, code });
+    const before = new OptionEffects(
+      { ...base, autoExit: 15 * 60 + 30 },
+      { now: () => START },
+      () => {},
+      () => {},
+      note,
+    );
+    before.start();
+    expect(before.autoExit).toEqual({ at: '15:30', armed: true });
+    before.stop();
+    const after = new OptionEffects(
+      { ...base, autoExit: 15 * 60 + 30 },
+      { now: () => START + 3600_000 },
+      () => {},
+      () => {},
+      note,
+    );
+    after.start();
+    expect(after.autoExit).toEqual({ at: '15:30', armed: false });
+    after.stop();
+    expect(notes.map((n) => [n.level, n.code])).toEqual([
+      ['info', 'NQ225'],
+      ['warn', 'NQ224'],
+    ]);
+    expect(notes[1]!.text).toContain('启动时已过自动退出时间 15:30');
+    expect(notes[1]!.text).toContain('24:00');
+    const none = new OptionEffects(
+      base,
+      { now: () => START },
+      () => {},
+      () => {},
+      note,
+    );
+    none.start();
+    expect(none.autoExit).toBeNull();
+    none.stop();
+  });
+
   it('keeps the link-down flag file only while the link is down, and writes the time file', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'nqgw-opt-'));
     const flag = path.join(dir, 'LINKDOWN.FLG');

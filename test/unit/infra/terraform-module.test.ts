@@ -158,14 +158,16 @@ describe('module nqgw-replicas', () => {
     expect(Object.keys(egress).sort()).toEqual([
       'dns',
       'main_station',
+      'main_station_ping',
       'metadata',
       'ntp',
       'object_storage',
       'usbip',
     ]);
-    for (const r of Object.values(egress) as Hcl[]) {
+    for (const [name, r] of Object.entries(egress) as Array<[string, Hcl]>) {
       expect(r.security_group_id).toBe('${openstack_networking_secgroup_v2.egress.id}');
-      expect(r.port_range_min).toBe(r.port_range_max);
+      // One port per TCP/UDP rule; ICMP rules carry type and code in the port fields.
+      if (r.protocol !== 'icmp') expect(r.port_range_min, name).toBe(r.port_range_max);
       expect(r.remote_ip_prefix).toBeTruthy();
     }
     expect(egress.main_station.for_each).toContain('var.main_station_links');
@@ -177,6 +179,36 @@ describe('module nqgw-replicas', () => {
     expect(egress.dns.port_range_min).toBe(53);
     expect(egress.metadata.remote_ip_prefix).toBe('169.254.169.254/32');
     expect(egress.usbip.port_range_min).toBe(3240);
+  });
+
+  it('lets the replicas ping the main-station addresses (ICMP echo only, to those addresses only)', () => {
+    const ping = resource(mod, 'openstack_networking_secgroup_rule_v2', 'main_station_ping');
+    expect(ping.direction).toBe('egress');
+    expect(ping.protocol).toBe('icmp');
+    // Neutron: for ICMP, port_range_min is the type (8 = echo request), port_range_max the code.
+    expect([ping.port_range_min, ping.port_range_max]).toEqual([8, 0]);
+    expect(ping.for_each).toBe('${toset([for l in var.main_station_links : l.address])}');
+    expect(ping.remote_ip_prefix).toBe('${each.value}/32');
+    // No other rule opens ICMP.
+    const icmp = resourcesOfType(mod, 'openstack_networking_secgroup_rule_v2').filter(
+      ([, r]) => r.protocol === 'icmp',
+    );
+    expect(icmp.map(([n]) => n)).toEqual(['main_station_ping']);
+  });
+
+  it("derives tw.ini's [servers] from main_station_links (one source of truth), which callers cannot override", () => {
+    const locals = (mod.locals as Hcl[]).reduce((a, b) => ({ ...a, ...b }), {} as Hcl);
+    expect(locals.tw_servers).toBe(
+      '${[for l in var.main_station_links : { host = l.address, port = l.port, name = l.name }]}',
+    );
+    // servers comes after var.appliance_values in the merge, so it always wins ...
+    const expr = (locals.appliance_values as string).replace(/\s+/g, ' ');
+    expect(expr.indexOf('servers = local.tw_servers')).toBeGreaterThan(expr.indexOf('var.appliance_values,'));
+    // ... and the caller may not pass it at all.
+    const conditions = ((mod.variable.appliance_values[0] as Hcl).validation as Hcl[]).map(
+      (v) => v.condition as string,
+    );
+    expect(conditions.join('\n')).not.toContain('"servers"');
   });
 
   it('defaults the links to the four production main stations on 7043', () => {
@@ -205,7 +237,7 @@ describe('module nqgw-replicas', () => {
       /management_listen = "\$\{r\.fixed_ip\}:\$\{var\.management_port\}"/,
     );
     expect(locals.host_values).toContain('bastion_cidr         = var.bastion_cidr');
-    expect(locals.host_values).toContain('role = r.role');
+    expect(locals.host_values).toContain('replica              = { name = name, station = r.station }');
 
     const template = readFileSync(join(MODULE_DIR, 'templates', 'user-data.yaml.tftpl'), 'utf8');
     expect(template.startsWith('#cloud-config\n')).toBe(true);
@@ -215,6 +247,22 @@ describe('module nqgw-replicas', () => {
     expect(template).toMatch(
       /path: \/etc\/nqgw\/host\.json\n(?:.*\n)*?\s+content: \$\{jsonencode\(host_json\)\}/,
     );
+  });
+
+  it('keeps role out of user_data (ForceNew): a role flip updates metadata in place, replaces nothing', () => {
+    const server = resource(mod, 'openstack_compute_instance_v2', 'replica');
+    expect(server.metadata.nqgw_role).toBe('${each.value.role}');
+    const locals = (mod.locals as Hcl[]).reduce((a, b) => ({ ...a, ...b }), {} as Hcl);
+    // Everything user_data is made of: the template call and the two documents.
+    for (const text of [
+      server.user_data as string,
+      locals.appliance_values as string,
+      locals.host_values as string,
+    ]) {
+      expect(text).not.toMatch(/\.role\b/);
+    }
+    const template = readFileSync(join(MODULE_DIR, 'templates', 'user-data.yaml.tftpl'), 'utf8');
+    expect(template).not.toMatch(/role/);
   });
 
   it('validates role, the single active replica, station ids, addresses and CIDRs', () => {

@@ -39,10 +39,16 @@ export const EXAMPLE_VALUES = {
   time_servers: ['10.255.0.1', '10.255.0.2'],
   object_storage_endpoint: 'https://10.90.0.10',
   object_storage_bucket: 'nqgw-logs',
+  servers: [
+    { host: '172.50.101.30', port: 7043, name: '南方' },
+    { host: '172.60.101.30', port: 7043, name: '福田' },
+    { host: '172.50.102.30', port: 7043, name: '南方卫星' },
+    { host: '172.70.101.30', port: 7043, name: '北京灾备' },
+  ],
 };
 
 export const EXAMPLE_HOST = {
-  replica: { name: 'gw-a', role: 'active', station: 'W888888T' },
+  replica: { name: 'gw-a', station: 'W888888T' },
   tw_template: 'cloud-production',
   bastion_cidr: '10.80.0.10/32',
   management_cidr: '10.80.2.0/24',

@@ -65,6 +65,9 @@ describe('values.json from cloud-init renders into a valid tw.ini', () => {
     expect(text).toMatch(/^listen = 10\.80\.1\.11:9300$/m);
     expect(text).toMatch(/^servers = 10\.255\.0\.1,10\.255\.0\.2$/m);
     expect(check(text).problems).toEqual([]);
+    // tw.ini's servers are the links host.json opens in the firewall, as the module writes them.
+    const links = host['main_station_links'] as Array<{ name: string; address: string; port: number }>;
+    expect(values['servers']).toEqual(links.map((l) => ({ host: l.address, port: l.port, name: l.name })));
   });
 
   it('a nested document (the old shape) is refused by the renderer, so the check above means something', () => {
@@ -95,10 +98,44 @@ describe('values.json from cloud-init renders into a valid tw.ini', () => {
           ...(use.appliance_values as Record<string, unknown>),
           station: r.station,
           management_listen: `${r.fixed_ip}:${port}`,
+          servers: twServers(links()),
         };
       }
       return out;
     }
+
+    type Link = { name: string; address: string; port: number };
+    /** main_station_links as the example passes them, else the module's default. */
+    function links(): Link[] {
+      const use = (example.module.nqgw as Hcl[])[0] as Hcl;
+      return (use.main_station_links ?? (module.variable.main_station_links[0] as Hcl).default) as Link[];
+    }
+    /** local.tw_servers: [for l in var.main_station_links : { host = l.address, port = l.port, name = l.name }]. */
+    const twServers = (list: Link[]) => list.map((l) => ({ host: l.address, port: l.port, name: l.name }));
+
+    it.each([
+      ['cloud-production', undefined],
+      ['cloud-test', [{ name: '测试', address: '172.200.1.98', port: 7043 }]],
+    ] as const)(
+      'tw_template %s: tw.ini dials exactly the links the firewall opens (one source of truth)',
+      (template, given) => {
+        const list: Link[] = given ? [...given] : links();
+        const values = { ...moduleValues()['gw-a']!, servers: twServers(list) };
+        renderAndCheck(values, template);
+        // [servers] of the rendered tw.ini: serverN = host:port, serverN_name = name.
+        const ini = renderTemplate(template, values);
+        const section = ini.slice(ini.indexOf('[servers]'), ini.indexOf('\n[', ini.indexOf('[servers]')));
+        const dialed = [...section.matchAll(/^server(\d+) = (\S+)\nserver\1_name = (\S+)$/gm)].map(
+          (m) => `${m[3]} ${m[2]}`,
+        );
+        expect(dialed).toEqual(list.map((l) => `${l.name} ${l.address}:${l.port}`));
+        // Nothing of the template's own list is left (the test link was 172.200.1.98 only there).
+        expect(section.match(/^server\d+ =/gm)).toHaveLength(list.length);
+        // The same list goes into host.json, from which first boot renders nftables' allowed set.
+        const hostExpr = ((module.locals as Hcl[]).find((l) => l.host_values) as Hcl).host_values as string;
+        expect(hostExpr).toContain('main_station_links   = var.main_station_links');
+      },
+    );
 
     it('the module builds values.json as { time_servers, caller values, station, management_listen }', () => {
       const locals = (module.locals as Hcl[]).reduce((a, b) => ({ ...a, ...b }), {} as Hcl);
@@ -106,6 +143,7 @@ describe('values.json from cloud-init renders into a valid tw.ini', () => {
       expect(expr).toContain('merge( { time_servers = var.time_servers }, var.appliance_values, {');
       expect(expr).toContain('station = r.station');
       expect(expr).toContain('management_listen = "${r.fixed_ip}:${var.management_port}"');
+      expect(expr).toContain('servers = local.tw_servers');
     });
 
     it('each replica: user-data rendered from the template, values.json extracted, tw.ini rendered and checked', () => {
@@ -129,7 +167,7 @@ describe('values.json from cloud-init renders into a valid tw.ini', () => {
       expect(listed).toBeDefined();
       const keys = [...listed!.matchAll(/"([a-z_]+)"/g)].map((m) => m[1]);
       const expected = Object.keys(TEMPLATE_VALUES).filter(
-        (k) => !['station', 'management_listen', 'sim_port'].includes(k),
+        (k) => !['station', 'management_listen', 'sim_port', 'servers'].includes(k),
       );
       expect(keys.sort()).toEqual(expected.sort());
       const given = Object.keys(((example.module.nqgw as Hcl[])[0] as Hcl).appliance_values as Hcl);

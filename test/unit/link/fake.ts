@@ -88,6 +88,8 @@ export const LINK = {
   backoffInitialMs: 500,
   backoffMaxMs: 10_000,
   primaryRetryS: 300,
+  // Long, so that the other tests' unanswered orders do not end their sessions; stall tests set it.
+  answerTimeoutMs: 60_000,
 };
 
 export interface Harness {

@@ -157,6 +157,7 @@ describe('LinkClient: traffic, faults and shutdown', () => {
 
   it('reconnects after the peer closes, logging NQ305 and NQ306', async () => {
     h = await upHarness();
+    await tick(10_000); // up for a heartbeat interval: the backoff starts again from zero
     h.conn().destroy();
     expect(h.logs.slice(-3, -1).map((l) => l.text)).toEqual([
       '连接断开',

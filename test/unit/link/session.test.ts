@@ -111,6 +111,7 @@ describe('LinkClient: logon, liveness and the server walk', () => {
 
   it('on quit: emits quit, logs NQ304, closes and reconnects to the same server after backoff', async () => {
     h = await upHarness();
+    await tick(10_000); // up for a heartbeat interval: the backoff starts again from zero
     const quits: string[] = [];
     h.client.on('quit', (r) => quits.push(r));
     h.conn().feed({ type: MessageType.Quit, body: { reason: 'another session for W888888T' } });
@@ -118,7 +119,7 @@ describe('LinkClient: logon, liveness and the server walk', () => {
     expect(h.logs.find((l) => l.code === 'NQ304')?.text).toBe('收到quit包, 连接中断');
     expect(h.client.state).toBe('backoff');
     expect(h.conns[0]!.destroyed).toBe(true);
-    // random 0.5, first attempt after a good logon: 0.5 * 500 ms.
+    // random 0.5, first attempt after a session that stayed up: 0.5 * 500 ms.
     await tick(249);
     expect(h.dialled).toEqual([0]);
     await tick(1);

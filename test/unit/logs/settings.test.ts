@@ -88,6 +88,8 @@ describe('[logs] settings', () => {
     [{ archive_after: '25:00' }, 'archive_after'],
     [{ backoff_initial_ms: '5000', backoff_max_ms: '1000' }, 'backoff_max_ms'],
     [{ colour: 'blue' }, 'colour'],
+    [{ endpoint: 'http://x', bucket: 'logs', request_timeout_s: '0' }, 'request_timeout_s'],
+    [{ endpoint: 'http://x', bucket: 'logs', request_timeout_s: '601' }, 'request_timeout_s'],
   ])('%j is refused naming %s', (logs, key) => {
     expect(errorKey(() => parseLogSettings(config(logs as Record<string, string>), {}))).toBe(key);
   });
@@ -130,6 +132,16 @@ describe('[logs] keep_days', () => {
   it('says what is allowed', () => {
     expect(() => parseLogSettings(config({ keep_days: '5000' }), {})).toThrow(
       /NQ801|\[logs\] keep_days: 5000 is outside 1-3650 \(0 or forever = keep\)/,
+    );
+  });
+});
+
+describe('[logs] request_timeout_s', () => {
+  it('defaults to 30 s for one request to the store and takes 1-600', () => {
+    const store = { endpoint: 'http://127.0.0.1:9000', bucket: 'dr-logs' };
+    expect(parseLogSettings(config(store), {}).store?.requestTimeoutMs).toBe(30_000);
+    expect(parseLogSettings(config({ ...store, request_timeout_s: '5' }), {}).store?.requestTimeoutMs).toBe(
+      5000,
     );
   });
 });
