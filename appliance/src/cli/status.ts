@@ -38,7 +38,9 @@ export function renderScreen(s: GatewayStatus, running: boolean): string {
     lines.push(`Ekey: ${state}${s.ekey.failures > 0 ? ` (24 小时内故障 ${s.ekey.failures} 次)` : ''}`);
   }
   if (s.soft) {
-    lines.push(`小站使用软加密: ${s.soft.window}, 第 ${s.soft.day}/${s.soft.of} 个交易日, 剩余 ${s.soft.remaining}`);
+    lines.push(
+      `小站使用软加密: ${s.soft.window}, 第 ${s.soft.day}/${s.soft.of} 个交易日, 剩余 ${s.soft.remaining}`,
+    );
   }
   if (s.holds.length > 0) lines.push(`暂停发送: ${s.holds.join(', ')}`);
   if (s.tradingDay) {

@@ -247,7 +247,15 @@ function readLink(s: SectionReader): LinkSettings {
   }
   const primaryRetryS = s.int('primary_retry_s', 300, 10, 86_400);
   const answerTimeoutMs = s.int('answer_timeout_ms', 10_000, 1_000, 120_000);
-  return { heartbeatMs, silenceMs, connectTimeoutMs, backoffInitialMs, backoffMaxMs, primaryRetryS, answerTimeoutMs };
+  return {
+    heartbeatMs,
+    silenceMs,
+    connectTimeoutMs,
+    backoffInitialMs,
+    backoffMaxMs,
+    primaryRetryS,
+    answerTimeoutMs,
+  };
 }
 
 function readOptions(s: SectionReader, stateDir: string | undefined): GatewayOptions {

@@ -16,7 +16,12 @@ import {
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ekeyStatus, helperTlsConnector, softModeAllowedToday, softSettingsFromConfig } from '../ekey/index.js';
+import {
+  ekeyStatus,
+  helperTlsConnector,
+  softModeAllowedToday,
+  softSettingsFromConfig,
+} from '../ekey/index.js';
 import { cstIsoDate, loadTradingCalendar } from '../calendar/index.js';
 import type { TwConfig } from '../config/index.js';
 import { readReturnFile } from '../dbf/index.js';
@@ -292,13 +297,13 @@ export function checkDrillDay(config: TwConfig, clock: Clock): StepOutcome {
     return {
       verdict: 'WARN',
       detail: `today ${today} is a trading day`,
-      hint: 'the drill takes the station\'s one session at the main station: run it only while production is not logged on',
+      hint: "the drill takes the station's one session at the main station: run it only while production is not logged on",
     };
   } catch (err) {
     return {
       verdict: 'WARN',
       detail: `cannot tell whether ${today} trades: ${(err as Error).message}`,
-      hint: 'make sure today is a non-trading day yourself; add the year\'s closures as an operator calendar file (docs/ekey.md)',
+      hint: "make sure today is a non-trading day yourself; add the year's closures as an operator calendar file (docs/ekey.md)",
     };
   }
 }

@@ -96,7 +96,9 @@ export class AlertEngine extends EventEmitter {
     this.set(
       'SOFT_MODE',
       soft != null,
-      soft ? `小站使用软加密: ${soft.window}, 第 ${soft.day}/${soft.of} 个交易日, 剩余 ${soft.remaining}` : '',
+      soft
+        ? `小站使用软加密: ${soft.window}, 第 ${soft.day}/${soft.of} 个交易日, 剩余 ${soft.remaining}`
+        : '',
       'NQ104',
     );
     this.set('NOTICE', s.notice !== '', `主站特别提示: ${s.notice}`, s.notice === '' ? undefined : 'NQ307');

@@ -88,9 +88,9 @@ export const ALERT_KINDS = {
   },
   TOKEN_MISSING: {
     severity: 'critical',
-    title: 'Ekey未插入 (the station\'s EKey is not in its slot)',
+    title: "Ekey未插入 (the station's EKey is not in its slot)",
     action:
-      'Put the EKey back (passthrough: the hypervisor\'s USB device; USB/IP: `usbip attach`); the gateway reconnects by itself, orders wait in NQWT.DBF. Another USB port, or the spare key, if it does not come back.',
+      "Put the EKey back (passthrough: the hypervisor's USB device; USB/IP: `usbip attach`); the gateway reconnects by itself, orders wait in NQWT.DBF. Another USB port, or the spare key, if it does not come back.",
   },
   EKEY_FAULT: {
     severity: 'warning',
@@ -101,7 +101,8 @@ export const ALERT_KINDS = {
   EKEY_SPARE: {
     severity: 'warning',
     title: '建议更换备用Ekey (repeated EKey failures)',
-    action: 'Swap to the spare EKey at the next quiet moment; if none, apply for soft encryption (软加密) at 深证通.',
+    action:
+      'Swap to the spare EKey at the next quiet moment; if none, apply for soft encryption (软加密) at 深证通.',
   },
   SOFT_REFUSED: {
     severity: 'critical',
@@ -112,30 +113,32 @@ export const ALERT_KINDS = {
   SOFT_MODE: {
     severity: 'info',
     title: '小站使用软加密 (logged on with the soft-encryption certificate)',
-    action: 'Apply at 深证通 every trading day and confirm it (`nqgw softkey confirm-today`); get the EKey replaced.',
+    action:
+      'Apply at 深证通 every trading day and confirm it (`nqgw softkey confirm-today`); get the EKey replaced.',
   },
   SOFT_WINDOW_ENDING: {
     severity: 'warning',
     title: '软加密有效期将结束 (soft-encryption window ending)',
-    action: 'The EKey must be back before the window ends: soft encryption is allowed for at most 10 trading days.',
+    action:
+      'The EKey must be back before the window ends: soft encryption is allowed for at most 10 trading days.',
   },
   TRADING_DAY_ENDED: {
     severity: 'critical',
     title: '交易日已结束 (the CST day changed under a running gateway; it stopped sending and exits)',
     action:
-      'Nothing is lost: the day\'s returns are in NQHB.DBF, new-day orders wait in NQWT.DBF with CLBZ=0. Start the gateway for the new day: the daily start does it at 08:30 on trading days, or `systemctl restart nqgw` (move or archive yesterday\'s NQHB.DBF first, see NQ203).',
+      "Nothing is lost: the day's returns are in NQHB.DBF, new-day orders wait in NQWT.DBF with CLBZ=0. Start the gateway for the new day: the daily start does it at 08:30 on trading days, or `systemctl restart nqgw` (move or archive yesterday's NQHB.DBF first, see NQ203).",
   },
   AUTO_EXIT_NOT_ARMED: {
     severity: 'warning',
     title: '今天不自动退出 (started after auto_exit)',
     action:
-      'The gateway started after today\'s auto_exit time and will not exit by it; it stops at the CST day change instead (NQ220). `systemctl stop nqgw` when the day is done.',
+      "The gateway started after today's auto_exit time and will not exit by it; it stops at the CST day change instead (NQ220). `systemctl stop nqgw` when the day is done.",
   },
   RETURN_UNFIT: {
     severity: 'critical',
     title: '回报字段不符合回报库格式 (a return was written with fields blanked or filled)',
     action:
-      'The row is in NQHB.DBF with the unfit field blank (HBRQ: the trading day); the words name HBXH, the field and the main station\'s value, kept in state_dir/unfit-returns/<day>.jsonl. Tell the counter desk to book that return by hand from the value kept, and report the value to the main station. A restart does not help and is not needed.',
+      "The row is in NQHB.DBF with the unfit field blank (HBRQ: the trading day); the words name HBXH, the field and the main station's value, kept in state_dir/unfit-returns/<day>.jsonl. Tell the counter desk to book that return by hand from the value kept, and report the value to the main station. A restart does not help and is not needed.",
   },
   RETURN_FILE_FAILED: {
     severity: 'critical',
@@ -153,7 +156,7 @@ export const ALERT_KINDS = {
     severity: 'warning',
     title: '委托未发送 (a record of NQWT.DBF is not a valid order; CLBZ set to 2, not sent)',
     action:
-      'The words name the record (委托第 x 笔) and why (NQ503 a field, NQ505 the deletion flag, NQ522 blank). `nqgw orders --unsent --config tw.ini` lists the day\'s unsent records. Tell the counter desk: correct the record in place and set CLBZ back to 0 (the gateway then sends it), or enter the order again.',
+      "The words name the record (委托第 x 笔) and why (NQ503 a field, NQ505 the deletion flag, NQ522 blank). `nqgw orders --unsent --config tw.ini` lists the day's unsent records. Tell the counter desk: correct the record in place and set CLBZ back to 0 (the gateway then sends it), or enter the order again.",
   },
   ORDER_FILE_DAMAGED: {
     severity: 'critical',

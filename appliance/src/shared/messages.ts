@@ -44,12 +44,13 @@ export const MESSAGES = {
   NQ309_HANDSHAKE_FAILED: '与服务器握手失败',
   NQ310_SERVER_CERT: '服务器证书: {text}',
   // Orders (checked by the gateway)
-  NQ401_ORDER_UNIT: '委托第 {n} 笔交易单元 \'{unit}\' 错!',
-  NQ402_ORDER_DATE: '错误：委托第 {n} 笔日期 \'{date}\' 错!',
+  NQ401_ORDER_UNIT: "委托第 {n} 笔交易单元 '{unit}' 错!",
+  NQ402_ORDER_DATE: "错误：委托第 {n} 笔日期 '{date}' 错!",
   NQ403_ORDER_FLAG_INVALID: '委托第 {n} 笔处理标志非法, 30秒后重新处理',
   NQ404_ORDER_FLAG_SKIPPED: '委托第 {n} 笔处理标志非法, 已跳过',
   // A record that is not an order (issue 11): never sent, CLBZ set to '2', listed by `nqgw orders --unsent`
-  NQ421_ORDER_UNSENT: '委托第 {n} 笔不是有效委托, 未发送, 处理标志已置为2 (券商更正后置回0即重新处理): {text}',
+  NQ421_ORDER_UNSENT:
+    '委托第 {n} 笔不是有效委托, 未发送, 处理标志已置为2 (券商更正后置回0即重新处理): {text}',
   NQ422_ORDER_CORRECTED: '委托第 {n} 笔已更正, 重新处理',
   // Orders (rejected by the main station)
   NQ411_MAIN_SERIAL: '主站错单通知：委托第{n}笔流水号非法!',
