@@ -33,21 +33,29 @@ export function lastLines(dir: string, n: number): string[] {
  * sequence) until SIGINT or SIGTERM, or until stdout's reader goes away (EPIPE); exit 0.
  */
 async function follow(dir: string, n: number, print: (line: string) => void): Promise<void> {
+  // The handlers go in before the first line is printed: a reader that stops us as soon as it
+  // sees output (a script, a test on a busy host) must not meet the default SIGINT action.
+  let follower: { stop(): void } | null = null;
+  let stopped = false;
+  let done: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => {
+    done = resolve;
+  });
+  const stop = (): void => {
+    stopped = true;
+    follower?.stop();
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    process.stdout.off('error', stop);
+    done();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.stdout.on('error', stop);
   const { lines, cursor } = tailWithCursor(dir, n);
   for (const line of lines) print(line);
-  await new Promise<void>((resolve) => {
-    const follower = followSegments(dir, cursor, print);
-    const stop = (): void => {
-      follower.stop();
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      process.stdout.off('error', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-    process.stdout.on('error', stop);
-  });
+  if (!stopped) follower = followSegments(dir, cursor, print);
+  await finished;
 }
 
 /** `nqgw logs tail|ship-status` and `nqgw archive`. */

@@ -18,8 +18,13 @@ import { NQHB, type FieldSpec } from './schema.js';
  * - in the free text CWXX control characters become spaces, and text longer than the field is
  *   cut at a character boundary (as before); a CWXX that is not a string is written blank.
  *
- * HBXH and HBLB are checked by the link before a return gets here (a return without them is a
- * protocol error), and HBXH is the sink's to judge.
+ * - HBLB that is not one of the strings '0' '1' '2' '3' is written blank: the counter program
+ *   keys on it, and any of the four would tell it something the main station did not say (a
+ *   blank HBLB is the project's own modelled value for "unknown kind", see docs/interface.md).
+ *
+ * HBXH is checked by the link before a return gets here (one that is not a whole number from 1
+ * to 999999999999 cannot be placed in the file: a protocol error, NQ542), and it is the sink's
+ * to judge against the file.
  */
 
 /** One field not written as the main station sent it. */
@@ -43,6 +48,8 @@ export interface FittedReturn {
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const CONTROL_ALL = /[\u0000-\u001f\u007f-\u009f]/g;
 const DATE = /^\d{8}$/;
+/** The kinds of return the main station may send (HBLB); '' is only ever written for an unknown one. */
+const RETURN_KINDS: readonly string[] = ['0', '1', '2', '3'];
 
 function textProblem(f: FieldSpec, v: unknown): string | null {
   if (typeof v !== 'string') return v === undefined ? 'missing' : `not a string (${typeof v})`;
@@ -72,8 +79,17 @@ export function fitReturn(body: Readonly<Record<string, unknown>>, tradingDate: 
   const row: Record<string, string | number | null> = {};
   for (const f of NQHB.fields) {
     const v = body[f.name];
-    if (f.name === 'HBXH' || f.name === 'HBLB') {
-      row[f.name] = v as string | number;
+    if (f.name === 'HBXH') {
+      row[f.name] = v as number;
+      continue;
+    }
+    if (f.name === 'HBLB') {
+      const known = typeof v === 'string' && RETURN_KINDS.includes(v);
+      row[f.name] = known ? v : '';
+      if (!known) {
+        const why = typeof v === 'string' ? `not one of ${RETURN_KINDS.join(' ')}` : textProblem(f, v)!;
+        issues.push({ field: f.name, raw: v, written: '', kind: 'blanked', why });
+      }
       continue;
     }
     if (f.type === 'N') {

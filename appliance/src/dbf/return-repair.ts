@@ -49,7 +49,7 @@ export async function scanAndRepair(
   let lastSeq = 0;
   let prevSeq = 0;
   let otherDate: string | null = null;
-  const kinds: Record<ReturnKind, number> = { '0': 0, '1': 0, '2': 0, '3': 0 };
+  const kinds: Record<ReturnKind, number> = { '0': 0, '1': 0, '2': 0, '3': 0, '': 0 };
   /** Records up to here are sound; anything after them is a torn tail. */
   let sound = 0;
   const suspects: DbfWarning[] = [];

@@ -119,7 +119,8 @@ export const NQHB = layout('NQHB', 'NQHB.DBF', '回报库, return file', [
   C('HBRQ', 8), // 回报日期 YYYYMMDD (CST)
   C('HBSJ', 6), // 回报时间 HHMMSS (CST)
   C('LSH', 10), // serial number of the order answered
-  { name: 'HBLB', type: 'C', length: 1, decimals: 0, values: ['0', '1', '2', '3'] }, // 回报类别 0 accepted, 1 rejected, 2 filled, 3 cancelled
+  // 回报类别 0 accepted, 1 rejected, 2 filled, 3 cancelled; blank: the main station sent another value (dbf/return-fit.ts)
+  { name: 'HBLB', type: 'C', length: 1, decimals: 0, values: ['0', '1', '2', '3', ''] },
   C('ZQDM', 6), // 证券代码
   C('GDDM', 10), // 股东代码
   C('YWLB', 2), // 业务类别 of the order
@@ -158,7 +159,8 @@ export interface OrderRow {
   BZ: string;
 }
 
-export type ReturnKind = '0' | '1' | '2' | '3';
+/** HBLB: '' is written for a kind the main station sent that is none of the four (NQ540). */
+export type ReturnKind = '0' | '1' | '2' | '3' | '';
 
 /** One return record of NQHB.DBF. */
 export interface ReturnRow {

@@ -109,7 +109,7 @@ export class Gateway extends EventEmitter {
       this.writer = await openReturnFile(config, today, log);
       // The return file's own scan at open gives the screen's counters: no second read of it.
       const kinds = this.writer.kindCounts;
-      const live = kinds['0'] + kinds['1'] + kinds['2'] + kinds['3'];
+      const live = kinds['0'] + kinds['1'] + kinds['2'] + kinds['3'] + kinds[''];
       const counters: ReturnCounters = { returns: live, accepted: kinds['0'], rejected: kinds['1'] };
       this.journal = FileJournal.forDay(config.files.stateDir, today);
       const matcher = new AnswerMatcher();

@@ -1,6 +1,7 @@
 import { FrameDecoder } from './frame.js';
 import { decodeMessage, MessageType, type Message } from './messages.js';
 import { LinkProtocolError } from './errors.js';
+import { AppError } from '../shared/index.js';
 import { cleanPeerText, NOTICE_MAX_CHARS, SHORT_TEXT_MAX_CHARS } from './text.js';
 
 /**
@@ -8,7 +9,7 @@ import { cleanPeerText, NOTICE_MAX_CHARS, SHORT_TEXT_MAX_CHARS } from './text.js
  * Checks, in this order, for each frame: framing (FrameDecoder), the packet sequence number (must be
  * exactly the next one: a gap or a repeat is a protocol error, never papered over - QuickFIX/J#656),
  * the message type and JSON (decodeMessage), the direction (only main-station → gateway types) and
- * the body's shape (the fields the gateway relies on). The main station's free text is then made
+ * the body's shape (the fields the gateway relies on; of a Return only HBXH). The main station's free text is then made
  * safe to show (text.ts: control characters out, length capped).
  */
 export class Inbound {
@@ -58,6 +59,33 @@ export class Inbound {
 const isStr = (v: unknown): v is string => typeof v === 'string';
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
 
+/** The widest HBXH NQHB.DBF can hold: N(12,0). */
+const HBXH_MAX = 999_999_999_999;
+
+/**
+ * A return whose HBXH is not a whole number from 1 to 999999999999. HBXH places the row in
+ * NQHB.DBF (1, 2, 3 ... without a gap), so such a return cannot be written anywhere, and neither
+ * can any return after it: only the main station can correct it. The link is dropped like for any
+ * protocol error (its backoff bounds the logons); the words tell the operator to call.
+ */
+export class UnplaceableReturnError extends AppError {
+  constructor(readonly raw: unknown) {
+    super(
+      'NQ542',
+      `主站回报的回报序号 (HBXH) 非法: ${showHbxh(raw)}, 该回报及其后的回报均无法写入回报库; ` +
+        '请致电主站技术支持更正该回报, 更正后网关自动续写 (重启无用)',
+      'Call the main station: the return with this HBXH must be corrected there.',
+    );
+  }
+}
+
+function showHbxh(v: unknown): string {
+  if (v === undefined) return '(无)';
+  // The main station's value in one short line: JSON escapes control characters.
+  const json = JSON.stringify(v) ?? String(v);
+  return json.length > 40 ? `${json.slice(0, 40)}…` : json;
+}
+
 function bad(msg: Message, field: string): never {
   throw new LinkProtocolError(`${MessageType[msg.type]} without a valid ${field}`);
 }
@@ -78,10 +106,10 @@ export function checkShape(msg: Message): void {
       if (b.status !== 'taken' && b.status !== 'duplicate') bad(msg, 'status');
       return;
     case MessageType.Return:
-      if (!isInt(b.HBXH) || b.HBXH < 1) bad(msg, 'HBXH');
-      if (!isStr(b.JYDY)) bad(msg, 'JYDY');
-      if (!isStr(b.LSH)) bad(msg, 'LSH');
-      if (b.HBLB !== '0' && b.HBLB !== '1' && b.HBLB !== '2' && b.HBLB !== '3') bad(msg, 'HBLB');
+      // Only HBXH is judged here: every other field, of whatever type, is the return sink's to
+      // write with what fits and report (dbf/return-fit.ts). Refusing the frame for them made the
+      // main station resend it after every logon, and no return was written for the rest of the day.
+      if (!isInt(b.HBXH) || b.HBXH < 1 || b.HBXH > HBXH_MAX) throw new UnplaceableReturnError(b.HBXH);
       return;
     case MessageType.Notice:
       if (!isStr(b.text)) bad(msg, 'text');

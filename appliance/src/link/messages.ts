@@ -75,7 +75,13 @@ export interface OrderAnswerBody {
   status: 'taken' | 'duplicate';
 }
 
-/** One row for NQHB.DBF, numbered by the main station (HBXH 1, 2, 3 ... per station and day). */
+/**
+ * One row for NQHB.DBF, numbered by the main station (HBXH 1, 2, 3 ... per station and day).
+ * The types below are what a well-behaved main station sends. As received by the gateway, only
+ * HBXH is checked (a whole number from 1 to 999999999999, or the link refuses the frame, NQ542);
+ * every other field is as the main station sent it, of any JSON type or missing, and is judged
+ * where the row is written (dbf/return-fit.ts: written with what fits, the raw value kept).
+ */
 export interface ReturnBody {
   HBXH: number;
   JYDY: string;

@@ -140,6 +140,12 @@ export const ALERT_KINDS = {
     action:
       "The row is in NQHB.DBF with the unfit field blank (HBRQ: the trading day); the words name HBXH, the field and the main station's value, kept in state_dir/unfit-returns/<day>.jsonl. Tell the counter desk to book that return by hand from the value kept, and report the value to the main station. A restart does not help and is not needed.",
   },
+  RETURN_UNPLACEABLE: {
+    severity: 'critical',
+    title: '回报序号非法, 回报无法写入 (a return with an HBXH that cannot be placed in NQHB.DBF)',
+    action:
+      "Call the main station's technical support now: the return named in the words has an HBXH that is not a whole number from 1 up, so neither it nor any return after it can be written. The link is dropped and retried on its backoff (one logon every few seconds); once the main station has corrected the return the gateway writes on by itself. A restart does not help.",
+  },
   RETURN_FILE_FAILED: {
     severity: 'critical',
     title: '写回报库失败 (NQHB.DBF cannot be written; returns are held, not acknowledged)',
@@ -214,6 +220,7 @@ export const LINE_ALERTS: Record<string, AlertCode> = {
   NQ223: 'TRADING_DAY_ENDED',
   NQ224: 'AUTO_EXIT_NOT_ARMED',
   NQ540: 'RETURN_UNFIT',
+  NQ542: 'RETURN_UNPLACEABLE',
   NQ720: 'RETURN_FILE_FAILED',
   NQ721: 'RETURN_FILE_FAILED',
   NQ723: 'RETURN_FILE_FAILED',

@@ -37,17 +37,15 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('TokenAgent: a driver that hangs is killed, the gateway is not stalled', () => {
   it('reads a question not answered in time as absent / NQ129, kills that process, and starts afresh', async () => {
-    // A stand-in for a hung driver: the first two questions are never answered.
-    const script = join(dir, 'hang-twice.mjs');
-    const mark = join(dir, 'hung');
+    // A stand-in for a hung driver: a question about /hang.so is never answered, any other is.
+    // Keyed on the question, not on a count of questions received, so a question that times out
+    // before a slow-starting child has even read it cannot shift which question hangs.
+    const script = join(dir, 'hang-on-module.mjs');
     writeFileSync(
       script,
-      `import { appendFileSync, existsSync, readFileSync } from 'node:fs';
-const mark = ${JSON.stringify(mark)};
-process.on('message', (req) => {
-  const n = existsSync(mark) ? readFileSync(mark, 'utf8').length : 0;
-  appendFileSync(mark, 'x');
-  if (n < 2) return; // hang: never answer
+      `process.on('message', (req) => {
+  const module = req.module ?? req.settings?.module;
+  if (module === '/hang.so') return; // hang: never answer
   process.send({ id: req.id, ok: true, present: true });
 });
 process.on('disconnect', () => process.exit(0));
@@ -58,13 +56,13 @@ process.on('disconnect', () => process.exit(0));
       let ticks = 0;
       const ticker = setInterval(() => ticks++, 10); // the event loop keeps running meanwhile
       const t0 = performance.now();
-      expect(await agent.probe('/nowhere.so', { tokenLabel: 'x' }, 300)).toBe(false);
+      expect(await agent.probe('/hang.so', { tokenLabel: 'x' }, 300)).toBe(false);
       const waited = performance.now() - t0;
       clearInterval(ticker);
       expect(agent.hung).toBe(true);
       expect(waited).toBeGreaterThanOrEqual(290);
       expect(ticks).toBeGreaterThan(10);
-      const settings = { module: '/nowhere.so', tokenLabel: 'x', pinFile: '/nowhere', engineDir: '/nowhere' };
+      const settings = { module: '/hang.so', tokenLabel: 'x', pinFile: '/nowhere', engineDir: '/nowhere' };
       await expect(
         agent.credentials(settings, '/nowhere/ca.pem', 'W888888T', Date.now(), 300),
       ).rejects.toBeInstanceOf(EkeyHungError);

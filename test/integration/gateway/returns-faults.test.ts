@@ -5,6 +5,7 @@ import { loadConfig } from '../../../appliance/src/config/index.js';
 import { NQHB_LAYOUT, readReturnFile } from '../../../appliance/src/dbf/index.js';
 import { Gateway, type OperatorLine } from '../../../appliance/src/gateway/index.js';
 import type { LabDescription } from '../../../appliance/src/lab/index.js';
+import { AlertEngine } from '../../../appliance/src/ops/index.js';
 import { cstDate } from '../../../appliance/src/shared/index.js';
 import { makeLab, setIni } from '../../helpers/lab.js';
 import { waitUntil } from '../../helpers/process.js';
@@ -23,6 +24,8 @@ interface Rig {
   station: CraftedStation;
   gateway: Gateway;
   lines: OperatorLine[];
+  /** The ops room's alert engine, fed the gateway's operator lines as the service does. */
+  alerts: AlertEngine;
   today: string;
 }
 
@@ -44,8 +47,12 @@ async function rig(returnsFile?: string): Promise<Rig> {
   if (returnsFile) setIni(lab.twIni, 'files', 'returns', returnsFile);
   const gateway = new Gateway(loadConfig(lab.twIni));
   const lines: OperatorLine[] = [];
-  gateway.log.subscribe((l) => void lines.push(l));
-  const r: Rig = { lab, station, gateway, lines, today: cstDate(Date.now()) };
+  const alerts = new AlertEngine({ heartbeatMs: 10_000, now: Date.now, eventTtlMs: 300_000 });
+  gateway.log.subscribe((l) => {
+    lines.push(l);
+    alerts.observeLine(l);
+  });
+  const r: Rig = { lab, station, gateway, lines, alerts, today: cstDate(Date.now()) };
   rigs.push(r);
   await gateway.start();
   await waitUntil(() => station.logons.length === 1, 'the first logon');
@@ -121,6 +128,85 @@ describe('a return the gateway cannot write as sent', () => {
     expect(coded(r, 'NQ206')).toEqual([]);
     expect(r.gateway.status().returns).toBe(7);
   });
+
+  it('a numeric JYDY, an object LSH and HBLB 9 are written once with the raw kept, and the returns after them too, on one logon', async () => {
+    const r = await rig();
+    const { today, station } = r;
+    station.add([
+      confirmation(today, 1),
+      confirmation(today, 2, { JYDY: 729900 }),
+      confirmation(today, 3, { LSH: { n: 3 } }),
+      confirmation(today, 4, { HBLB: '9' }),
+      confirmation(today, 5),
+      confirmation(today, 6, { HBLB: '2', CJBH: 'F6', CJJG: 10.5, CJSL: 100 }),
+    ]);
+    // The old link refused HBXH 2 as a protocol error: 1 written, then a logon after logon.
+    await waitUntil(() => station.maxAck === 6, 'all six acknowledged', 10_000);
+    await new Promise((res) => setTimeout(res, 1500));
+    expect(station.logons).toHaveLength(1);
+    expect(coded(r, 'NQ393')).toEqual([]);
+
+    const file = r.lab.returns;
+    expect(await hbxh(file)).toEqual(range(6));
+    const rows = await readReturnFile(file);
+    expect(rows[1]).toMatchObject({ JYDY: '', LSH: '2', HBLB: '0' });
+    expect(rows[2]).toMatchObject({ JYDY: '729900', LSH: '', HBLB: '0' });
+    expect(rows[3]).toMatchObject({ JYDY: '729900', LSH: '4', HBLB: '' });
+    expect(fieldBytes(file, 4, 'HBLB')).toBe(' ');
+    expect(rows[5]).toMatchObject({ HBLB: '2', CJBH: 'F6', CJJG: 10.5, CJSL: 100 });
+
+    const kept = readFileSync(path.join(r.lab.stateDir, 'unfit-returns', `${today}.jsonl`), 'utf8')
+      .trim()
+      .split('\n')
+      .map(
+        (l) => JSON.parse(l) as { HBXH: number; issues: { field: string; raw: unknown }[]; body: unknown },
+      );
+    expect(kept.map((k) => k.HBXH)).toEqual([2, 3, 4]); // each once
+    expect(kept[0]!.issues).toMatchObject([{ field: 'JYDY', raw: 729900, written: '' }]);
+    expect(kept[1]!.issues).toMatchObject([{ field: 'LSH', raw: { n: 3 }, written: '' }]);
+    expect(kept[2]!.issues).toMatchObject([{ field: 'HBLB', raw: '9', written: '', kind: 'blanked' }]);
+    expect(kept[1]!.body).toMatchObject({ LSH: { n: 3 } });
+
+    const loud = coded(r, 'NQ540').map((l) => l.text);
+    expect(loud).toHaveLength(3);
+    expect(loud[0]).toMatch(/回报序号 2 .*字段 JYDY .*729900/);
+    expect(loud[1]).toMatch(/回报序号 3 .*字段 LSH .*\{"n":3\}/);
+    expect(loud[2]).toMatch(/回报序号 4 .*字段 HBLB .*"9"/);
+    expect(r.alerts.active().map((a) => a.code)).toContain('RETURN_UNFIT');
+    // Counted as returns; the unknown kind is neither accepted nor rejected.
+    expect(r.gateway.status().returns).toBe(6);
+  });
+
+  it('an HBXH that cannot be placed drops the link with NQ542 "call the main station", on a backoff, and the rows before it are written', async () => {
+    const r = await rig();
+    const { today, station } = r;
+    const rows = [
+      { ...confirmation(today, 1), HBXH: 1 },
+      { ...confirmation(today, 2), HBXH: 'two' },
+      { ...confirmation(today, 3), HBXH: 3 },
+    ];
+    station.returnsAfter = (last) => rows.filter((x) => typeof x.HBXH !== 'number' || x.HBXH > last);
+    r.gateway.reconnect('test: send the unplaceable return');
+    await waitUntil(() => coded(r, 'NQ542').length >= 2, 'refused again after the next logon', 15_000);
+    // Row 1 came in the same chunk before the bad one: written, and the next logon says so.
+    expect(station.logons.at(-1)!.body.lastReturnSeq).toBe(1);
+    const from = Date.now();
+    await new Promise((res) => setTimeout(res, 4000));
+    // Backoff, not a loop: 0.5 s, 1 s, 2 s, 4 s ... with jitter (the unbounded loop: hundreds).
+    expect(station.logons.filter((l) => l.at >= from).length).toBeLessThanOrEqual(5);
+    const said = coded(r, 'NQ542')[0]!;
+    expect(said.level).toBe('error');
+    expect(said.text).toMatch(/HBXH.*"two".*请致电主站/);
+    const alert = r.alerts.active().find((a) => a.code === 'RETURN_UNPLACEABLE');
+    expect(alert).toMatchObject({ severity: 'critical', vendorCode: 'NQ542' });
+    expect(alert!.action).toMatch(/Call the main station/);
+    expect(await hbxh(r.lab.returns)).toEqual([1]);
+
+    // The main station corrects the return: the next logon (on the backoff, no restart) writes on.
+    rows[1]!.HBXH = 2;
+    await waitUntil(() => station.maxAck === 3, 'rows 2 and 3 written after the correction', 20_000);
+    expect(await hbxh(r.lab.returns)).toEqual([1, 2, 3]);
+  }, 40_000);
 
   it('a main station that answers every resync with the same gap gets resyncs on a backoff, not a loop', async () => {
     const r = await rig();

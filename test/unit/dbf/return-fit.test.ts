@@ -69,6 +69,19 @@ describe('fitReturn: a return made to fit NQHB.DBF', () => {
     expect(issues).toMatchObject([{ field: 'CWXX', kind: 'cleaned', written: 'a b [31mc d e' }]);
   });
 
+  it.each<[unknown, string]>([
+    ['9', 'not one of 0 1 2 3'],
+    ['', 'not one of 0 1 2 3'],
+    ['00', 'not one of 0 1 2 3'],
+    [2, 'not a string'],
+    [undefined, 'missing'],
+  ])('writes an unknown HBLB = %j blank: any of the four kinds would be a claim', (value, why) => {
+    const { row, issues } = fitReturn(raw({ HBLB: value }), DAY);
+    expect(row.HBLB).toBe('');
+    expect(issues).toMatchObject([{ field: 'HBLB', raw: value, written: '', kind: 'blanked' }]);
+    expect(issues[0]!.why).toContain(why);
+  });
+
   it('blanks a free text that is not a string; a long one is left to the encoder to cut', () => {
     expect(fitReturn(raw({ CWXX: { x: 1 } }), DAY).row.CWXX).toBe('');
     const long = '很长的错误信息'.repeat(10);
@@ -77,6 +90,33 @@ describe('fitReturn: a return made to fit NQHB.DBF', () => {
 });
 
 describe('ReturnFileWriter with fitted rows', () => {
+  it('writes a blank HBLB, reads it back, and reopens the file without complaint', async () => {
+    const file = path.join(tempDir(), 'NQHB.DBF');
+    const { writer } = await ReturnFileWriter.open(file, { today: DAY, archiveOld: false });
+    await writer.append([
+      fitReturn(raw({ HBXH: 1 }), DAY).row,
+      fitReturn(raw({ HBXH: 2, HBLB: '9', JYDY: 729900, LSH: { x: 1 } }), DAY).row,
+      fitReturn(raw({ HBXH: 3, HBLB: '2' }), DAY).row,
+    ]);
+    expect(writer.kindCounts).toMatchObject({ '0': 1, '2': 1, '': 1 });
+    await writer.close();
+    const b = read(file);
+    const f = NQHB_LAYOUT.fields.find((x) => x.name === 'HBLB')!;
+    const at = NQHB_LAYOUT.headerLength + NQHB_LAYOUT.recordLength + f.offset;
+    expect(b.toString('latin1', at, at + f.length)).toBe(' ');
+    const back = await readReturnFile(file);
+    expect(back.map((r) => [r.HBXH, r.HBLB, r.JYDY, r.LSH])).toEqual([
+      [1, '0', '729900', '0000000001'],
+      [2, '', '', ''],
+      [3, '2', '729900', '0000000001'],
+    ]);
+    // The next start reads its own file: a blank HBLB is no damage.
+    const again = await ReturnFileWriter.open(file, { today: DAY, archiveOld: false });
+    expect([again.writer.lastSeq, again.warnings]).toEqual([3, []]);
+    expect(again.writer.kindCounts).toMatchObject({ '0': 1, '2': 1, '': 1 });
+    await again.writer.close();
+  });
+
   it('writes a null number as a blank field that dBase readers take as no value, and every row in order', async () => {
     const file = path.join(tempDir(), 'NQHB.DBF');
     const { writer } = await ReturnFileWriter.open(file, { today: DAY, archiveOld: false });

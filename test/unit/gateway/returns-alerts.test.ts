@@ -36,4 +36,16 @@ describe('alerts of the return path', () => {
     expect(raised).toMatchObject([{ code: 'RETURN_UNFIT', severity: 'critical', vendorCode: 'NQ540' }]);
     expect(raised[0]!.words).toContain('"abc"');
   });
+
+  it('a return whose HBXH cannot be placed raises a critical RETURN_UNPLACEABLE that says to call the main station', () => {
+    const { raised, line } = setup();
+    line(
+      'NQ542',
+      '主站回报的回报序号 (HBXH) 非法: "two", 该回报及其后的回报均无法写入回报库; 请致电主站技术支持更正该回报',
+    );
+    expect(raised).toMatchObject([{ code: 'RETURN_UNPLACEABLE', severity: 'critical', vendorCode: 'NQ542' }]);
+    expect(raised[0]!.words).toContain('请致电主站');
+    expect(raised[0]!.action).toMatch(/Call the main station/);
+    expect(raised[0]!.action).toMatch(/restart does not help/);
+  });
 });

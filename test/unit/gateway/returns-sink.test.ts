@@ -132,4 +132,24 @@ describe('ReturnSink accounting', () => {
     expect(other?.text).toBe('主站错单通知：委托第2笔 自定义 [2J拒绝');
     expect(s.sink.counters).toEqual({ returns: 2, accepted: 0, rejected: 2 });
   });
+
+  it('writes a return of unknown kind (HBLB 9) with a blank HBLB: counted, neither accepted nor rejected, NQ540 with the raw value', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'nqgw-sink-'));
+    dirs.push(dir);
+    const s = await sinkOn(dir);
+    const odd = { ...body(2), HBLB: '9', JYDY: 729900 } as unknown as ReturnBody;
+    s.sink.push([body(1), odd, body(3, { HBLB: '1', CWDM: 'E001' })]);
+    await s.sink.idle();
+    expect(s.acks).toEqual([3]);
+    expect((await readReturnFile(s.file)).map((r) => [r.HBXH, r.HBLB, r.JYDY])).toEqual([
+      [1, '0', '729900'],
+      [2, '', ''],
+      [3, '1', '729900'],
+    ]);
+    expect(s.sink.counters).toEqual({ returns: 3, accepted: 1, rejected: 1 });
+    const loud = s.coded('NQ540').map((l) => l.text);
+    expect(loud).toHaveLength(2);
+    expect(loud[0]).toMatch(/回报序号 2 .*字段 JYDY .*主站原值 729900/);
+    expect(loud[1]).toMatch(/回报序号 2 .*字段 HBLB not one of 0 1 2 3, 已写为空; 主站原值 "9"/);
+  });
 });
