@@ -5,7 +5,8 @@
 # Idempotent: safe to run again; does nothing when everything is installed. Run as root.
 set -euo pipefail
 
-export DEBIAN_FRONTEND=noninteractive
+# shellcheck source=SCRIPTDIR/lib/apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/apt.sh"
 
 PACKAGES=(
   ceph-mon     # ceph-mon, monmaptool, ceph-authtool
@@ -15,22 +16,5 @@ PACKAGES=(
   ceph-common  # the ceph CLI
 )
 
-missing=()
-for p in "${PACKAGES[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
-    missing+=("$p")
-  fi
-done
-
-if ((${#missing[@]} > 0)); then
-  # The packages' maintainer scripts must not start Ceph daemons on the CI machine: the tests
-  # start their own, in a temp dir, and stop them.
-  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-    chmod 0755 /usr/sbin/policy-rc.d
-    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
-  fi
-  apt-get -o DPkg::Lock::Timeout=600 update -qq
-  apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+apt_install_missing "${PACKAGES[@]}"
 echo "ceph ci-deps: $(ceph-mon --version 2>/dev/null | head -1 || echo 'ceph-mon missing')"

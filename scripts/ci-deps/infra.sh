@@ -3,7 +3,8 @@
 # Idempotent: safe to run again. Run as root.
 set -euo pipefail
 
-export DEBIAN_FRONTEND=noninteractive
+# shellcheck source=SCRIPTDIR/lib/apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/apt.sh"
 
 PACKAGES=(
   packer          # 1.6.6: packer validate -syntax-only on image/nqgw.pkr.hcl
@@ -16,24 +17,5 @@ PACKAGES=(
   debootstrap     # slow check: provisioning into a Debian chroot (NQGW_SLOW_IMAGE_CHECK=1)
 )
 
-missing=()
-for p in "${PACKAGES[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
-    missing+=("$p")
-  fi
-done
-
-if ((${#missing[@]} > 0)); then
-  # openssh-server and chrony are here only for their config checkers (sshd -t, chronyd -p):
-  # keep their maintainer scripts from starting daemons on the CI machine.
-  own_policy=0
-  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-    chmod 0755 /usr/sbin/policy-rc.d
-    own_policy=1
-  fi
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  if ((own_policy)); then rm -f /usr/sbin/policy-rc.d; fi
-fi
+apt_install_missing "${PACKAGES[@]}"
 echo "infra ci-deps: ${PACKAGES[*]} present"

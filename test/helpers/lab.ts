@@ -72,3 +72,19 @@ export async function simReady(lab: LabDescription): Promise<SimAdmin> {
   await waitUntil(() => admin.station(lab.station).then(() => true), 'simulator admin API');
   return admin;
 }
+
+/**
+ * The lab's simulator up and a gateway logged on to it (小站端与服务器连接成功). Both processes go
+ * on `running`, for the caller's afterEach to stop.
+ */
+export async function startLinked(
+  lab: LabDescription,
+  running: NqgwProcess[],
+): Promise<{ admin: SimAdmin; gateway: NqgwProcess }> {
+  running.push(startSim(lab));
+  const admin = await simReady(lab);
+  const gateway = startGateway(lab);
+  running.push(gateway);
+  await gateway.waitFor(/小站端与服务器连接成功/);
+  return { admin, gateway };
+}

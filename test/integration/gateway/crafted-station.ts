@@ -10,6 +10,7 @@ import {
   type LogonBody,
   type ReturnBody,
 } from '../../../appliance/src/link/index.js';
+import { returnRow } from '../../helpers/returns.js';
 
 /**
  * A main station that sends what a test tells it to, over real TLS on loopback with the lab's
@@ -110,20 +111,6 @@ export function confirmation(
   lsh: number,
   over: Record<string, unknown> = {},
 ): Record<string, unknown> {
-  return {
-    JYDY: '729900',
-    HBRQ: date,
-    HBSJ: '100000',
-    LSH: String(lsh),
-    HBLB: '0',
-    ZQDM: '430001',
-    GDDM: '0800012345',
-    YWLB: '0B',
-    CJBH: '',
-    CJJG: 0,
-    CJSL: 0,
-    CWDM: '',
-    CWXX: '',
-    ...over,
-  };
+  const { HBXH: _givenByTheStation, ...row } = returnRow(lsh, { HBRQ: date });
+  return { ...row, ...over };
 }

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { makeLab, simReady, startGateway, startSim } from '../../helpers/lab.js';
+import { makeLab, startLinked } from '../../helpers/lab.js';
 import { REPO, type NqgwProcess } from '../../helpers/process.js';
 
 const running: NqgwProcess[] = [];
@@ -74,11 +74,7 @@ describe('operator log: the disk cannot stop the gateway', () => {
 
   it('nqgw run stopped by SIGTERM has every operator line it printed in gateway.log', async () => {
     const lab = await makeLab();
-    running.push(startSim(lab));
-    await simReady(lab);
-    const gateway = startGateway(lab);
-    running.push(gateway);
-    await gateway.waitFor(/小站端与服务器连接成功/);
+    const { gateway } = await startLinked(lab, running);
     expect(await gateway.stop('SIGTERM')).toBe(0);
     const printed = gateway.output
       .split('\n')

@@ -9,7 +9,8 @@ import {
   type OrderRow,
 } from '../../../appliance/src/dbf/index.js';
 import { makeOrder } from '../../../appliance/src/lab/index.js';
-import { makeLab, simReady, startGateway, startSim } from '../../helpers/lab.js';
+import { makeLab, startGateway, startLinked } from '../../helpers/lab.js';
+import { setCount, writeBytes } from '../../helpers/dbf-bytes.js';
 import { runNqgw, waitUntil, type NqgwProcess } from '../../helpers/process.js';
 
 const running: NqgwProcess[] = [];
@@ -20,18 +21,6 @@ afterEach(async () => {
 const R = NQWT_LAYOUT.recordLength;
 const HL = NQWT_LAYOUT.headerLength;
 const at = (recNo: number): number => recordOffset(HL, R, recNo);
-
-function writeBytes(file: string, bytes: Buffer, position: number): void {
-  const fd = fs.openSync(file, 'r+');
-  fs.writeSync(fd, bytes, 0, bytes.length, position);
-  fs.closeSync(fd);
-}
-
-function setCount(file: string, count: number): void {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(count, 0);
-  writeBytes(file, b, 4);
-}
 
 async function jsonOf<T>(args: string[]): Promise<T> {
   return JSON.parse((await runNqgw(args)).output) as T;
@@ -46,11 +35,7 @@ interface UnsentListing {
 describe('order-file integrity', () => {
   it('stops and alarms on a torn record with records appended after it at EOF; sends nothing of it', async () => {
     const lab = await makeLab();
-    running.push(startSim(lab));
-    const admin = await simReady(lab);
-    const gateway = startGateway(lab);
-    running.push(gateway);
-    await gateway.waitFor(/小站端与服务器连接成功/);
+    const { admin, gateway } = await startLinked(lab, running);
     const now = Date.now();
     const app = await OrderFileAppender.open(lab.orders);
     await app.append([makeOrder('729900', 1, now), makeOrder('729900', 2, now), makeOrder('729900', 3, now)]);
@@ -92,11 +77,9 @@ describe('order-file integrity', () => {
 
   it('refuses a bad record visibly, lists it with or without the gateway, sends it once corrected; two-step writers wait', async () => {
     const lab = await makeLab();
-    running.push(startSim(lab));
-    const admin = await simReady(lab);
-    let gateway = startGateway(lab);
-    running.push(gateway);
-    await gateway.waitFor(/小站端与服务器连接成功/);
+    const linked = await startLinked(lab, running);
+    const admin = linked.admin;
+    let gateway = linked.gateway;
     const now = Date.now();
     const app = await OrderFileAppender.open(lab.orders);
     await app.append([makeOrder('729900', 1, now)]);

@@ -8,7 +8,7 @@ import {
   readOrderFile,
   readReturnFile,
 } from '../../../appliance/src/dbf/index.js';
-import { makeLab, setIni, simReady, startGateway, startSim } from '../../helpers/lab.js';
+import { makeLab, setIni, startLinked } from '../../helpers/lab.js';
 import { runNqgw, waitUntil, type NqgwProcess } from '../../helpers/process.js';
 import { expectExactlyOnce } from '../../helpers/checks.js';
 
@@ -20,11 +20,7 @@ afterEach(async () => {
 describe('the order file replaced under a running gateway', () => {
   it('reopens it, sends only what is new, and re-flags the orders it had already sent', async () => {
     const lab = await makeLab();
-    running.push(startSim(lab));
-    const admin = await simReady(lab);
-    const gateway = startGateway(lab);
-    running.push(gateway);
-    await gateway.waitFor(/小站端与服务器连接成功/);
+    const { admin, gateway } = await startLinked(lab, running);
     expect((await runNqgw(['feed', '--config', lab.twIni, '--count', '20'])).code).toBe(0);
     await waitUntil(async () => (await admin.station(lab.station)).ordersTaken === 20, '20 taken');
 
@@ -52,11 +48,7 @@ describe('the order file replaced under a running gateway', () => {
   it('不接受成交: with no_fills the main station sends confirmations and no fills', async () => {
     const lab = await makeLab();
     setIni(lab.twIni, 'options', 'no_fills', 'true');
-    running.push(startSim(lab));
-    const admin = await simReady(lab);
-    const gateway = startGateway(lab);
-    running.push(gateway);
-    await gateway.waitFor(/小站端与服务器连接成功/);
+    const { admin } = await startLinked(lab, running);
     expect((await runNqgw(['feed', '--config', lab.twIni, '--count', '10'])).code).toBe(0);
     await waitUntil(async () => (await admin.station(lab.station)).ordersTaken === 10, '10 taken');
     await waitUntil(async () => (await readReturnFile(lab.returns)).length === 10, '10 returns');

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createDbfFile, NQHB_LAYOUT, readReturnFile } from '../../../appliance/src/dbf/index.js';
-import { makeLab, setIni, simReady, startGateway, startSim } from '../../helpers/lab.js';
+import { makeLab, setIni, simReady, startGateway, startLinked, startSim } from '../../helpers/lab.js';
 import { writeReturnsOfDay } from '../../helpers/returns.js';
 import { runNqgw, waitUntil, type NqgwProcess } from '../../helpers/process.js';
 
@@ -37,11 +37,7 @@ describe('start-up', () => {
     const lab = await makeLab();
     await writeReturnsOfDay(lab.returns, '20200102');
     setIni(lab.twIni, 'options', 'archive_old_returns', 'true');
-    running.push(startSim(lab));
-    await simReady(lab);
-    const gateway = startGateway(lab);
-    running.push(gateway);
-    await gateway.waitFor(/小站端与服务器连接成功/);
+    await startLinked(lab, running);
     expect(readdirSync(lab.dir)).toContain('NQHB.20200102.DBF');
     expect(await readReturnFile(lab.returns)).toEqual([]);
   });
@@ -72,11 +68,9 @@ describe('start-up', () => {
 
   it('refills a deleted return file from the main station at the next logon, same rows, same HBXH', async () => {
     const lab = await makeLab();
-    running.push(startSim(lab));
-    const admin = await simReady(lab);
-    let gateway = startGateway(lab);
-    running.push(gateway);
-    await gateway.waitFor(/小站端与服务器连接成功/);
+    const linked = await startLinked(lab, running);
+    const admin = linked.admin;
+    let gateway = linked.gateway;
     expect((await runNqgw(['feed', '--config', lab.twIni, '--count', '40'])).code).toBe(0);
     await waitUntil(async () => (await readReturnFile(lab.returns)).length === 80, '80 returns');
     const original = await readReturnFile(lab.returns);

@@ -17,6 +17,15 @@ describe('packer template (Debian packer 1.6.6)', () => {
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
+  /** packer validate -only=qemu.local on image/, each setting given as -var name=value. */
+  const validateQemu = (vars: Record<string, string>): ReturnType<typeof run> =>
+    run(packer, [
+      'validate',
+      '-only=qemu.local',
+      ...Object.entries(vars).flatMap(([name, value]) => ['-var', `${name}=${value}`]),
+      IMAGE,
+    ]);
+
   it('is packer 1.6.x, whose openstack and qemu builders are built in', () => {
     const r = run(packer, ['version']);
     expect(r.stdout).toMatch(/Packer v1\.6\./);
@@ -29,47 +38,30 @@ describe('packer template (Debian packer 1.6.6)', () => {
   });
 
   it('validate -only=qemu.local checks the source, every provisioner and the uploaded files', () => {
-    const r = run(packer, [
-      'validate',
-      '-only=qemu.local',
-      '-var',
-      `appliance_bundle=${join(tmp, 'bundle.tar.gz')}`,
-      '-var',
-      `node_dist=${join(tmp, 'node.tar.xz')}`,
-      '-var',
-      `node_sha256=${'0'.repeat(64)}`,
-      IMAGE,
-    ]);
+    const r = validateQemu({
+      appliance_bundle: join(tmp, 'bundle.tar.gz'),
+      node_dist: join(tmp, 'node.tar.xz'),
+      node_sha256: '0'.repeat(64),
+    });
     expect(r.status, output(r)).toBe(0);
     expect(r.stderr).not.toMatch(/Error/);
   });
 
   it('full validation fails when the bundle to upload is missing (the check looks at files)', () => {
-    const r = run(packer, [
-      'validate',
-      '-only=qemu.local',
-      '-var',
-      `appliance_bundle=${join(tmp, 'missing.tar.gz')}`,
-      '-var',
-      `node_dist=${join(tmp, 'node.tar.xz')}`,
-      '-var',
-      `node_sha256=${'0'.repeat(64)}`,
-      IMAGE,
-    ]);
+    const r = validateQemu({
+      appliance_bundle: join(tmp, 'missing.tar.gz'),
+      node_dist: join(tmp, 'node.tar.xz'),
+      node_sha256: '0'.repeat(64),
+    });
     expect(r.status).not.toBe(0);
     expect(r.stdout + r.stderr).toMatch(/Bad source .*missing\.tar\.gz/);
   });
 
   it('refuses to validate without node_sha256: the Node tarball is always checked', () => {
-    const r = run(packer, [
-      'validate',
-      '-only=qemu.local',
-      '-var',
-      `appliance_bundle=${join(tmp, 'bundle.tar.gz')}`,
-      '-var',
-      `node_dist=${join(tmp, 'node.tar.xz')}`,
-      IMAGE,
-    ]);
+    const r = validateQemu({
+      appliance_bundle: join(tmp, 'bundle.tar.gz'),
+      node_dist: join(tmp, 'node.tar.xz'),
+    });
     expect(r.status).not.toBe(0);
     expect(r.stdout + r.stderr).toMatch(/node_sha256/);
   });

@@ -5,10 +5,10 @@ import {
   LinkClient,
   type LinkLogLine,
   type OrderAnswerBody,
-  type OrderBody,
 } from '../../../appliance/src/link/index.js';
 import type { LinkSettings, ServerAddress } from '../../../appliance/src/config/index.js';
 import { makeTestPki, type TestPki } from '../sim/certs.js';
+import { order } from '../../unit/link/fixtures.js';
 import { HostileStation, type HostileOptions } from './hostile.js';
 
 /**
@@ -67,24 +67,26 @@ function upOn(c: LinkClient, server: ServerAddress): Promise<void> {
   });
 }
 
-function order(n: number): OrderBody {
-  return {
-    JYDY: '729900',
-    WTRQ: '20260302',
-    WTSJ: '093000',
-    LSH: String(n),
-    GDDM: '0123456789',
-    ZQDM: '430047',
-    YWLB: '0B',
-    WTJG: 10.5,
-    WTSL: 1000,
-    DFXW: '',
-    DFGD: '',
-    YDH: '',
-    CDLSH: '',
-    BZ: '',
-    recNo: n,
-  };
+/**
+ * A client on two stations, the `hostile` one first and a normal one second, started and up on
+ * the hostile one; `movedOn` resolves when it is up on the second.
+ */
+async function upOnHostile(hostile: HostileOptions): Promise<{
+  bad: HostileStation;
+  good: HostileStation;
+  c: LinkClient;
+  logs: LinkLogLine[];
+  movedOn: Promise<void>;
+}> {
+  const bad = await station(hostile);
+  const good = await station({ name: 'good', behaviour: 'normal' });
+  const logs: LinkLogLine[] = [];
+  const c = client([bad.address, good.address], logs);
+  const first = upOn(c, bad.address);
+  const movedOn = upOn(c, good.address);
+  c.start();
+  await first;
+  return { bad, good, c, logs, movedOn };
 }
 
 describe('link against a hostile main station (real TLS on loopback)', () => {
@@ -105,16 +107,9 @@ describe('link against a hostile main station (real TLS on loopback)', () => {
     'gives up a server that announces a frame and drips it, and moves to the next',
     { timeout: 15_000 },
     async () => {
-      const drip = await station({ name: 'drip', behaviour: 'drip', dripMs: 100 });
-      const good = await station({ name: 'good', behaviour: 'normal' });
-      const logs: LinkLogLine[] = [];
-      const c = client([drip.address, good.address], logs);
-      const first = upOn(c, drip.address);
-      const second = upOn(c, good.address);
-      c.start();
-      await first;
+      const { logs, movedOn } = await upOnHostile({ name: 'drip', behaviour: 'drip', dripMs: 100 });
       const upAt = Date.now();
-      await second; // today: never - each dripped byte reset the silence timer
+      await movedOn; // today: never - each dripped byte reset the silence timer
       expect(Date.now() - upAt).toBeGreaterThanOrEqual(FAST.silenceMs - 50);
       const nq321 = logs.find((l) => l.code === 'NQ321');
       expect(nq321?.text).toMatch(/主站数据包 1 秒未收完整: 包头宣称 \d+ 字节, 只收到 \d+ 字节/);
@@ -143,18 +138,12 @@ describe('link against a hostile main station (real TLS on loopback)', () => {
     'raises NQ320 when orders go unanswered under heartbeats, moves on, and the resend is answered',
     { timeout: 15_000 },
     async () => {
-      const mute = await station({ name: 'mute', behaviour: 'mute-orders', heartbeatMs: 100 });
-      const good = await station({ name: 'good', behaviour: 'normal' });
-      const logs: LinkLogLine[] = [];
-      const c = client([mute.address, good.address], logs);
-      const first = upOn(c, mute.address);
-      const second = upOn(c, good.address);
-      c.start();
-      await first;
-      const orders = [7, 8, 9].map((n) => ({ body: order(n), possDup: false }));
+      const up = await upOnHostile({ name: 'mute', behaviour: 'mute-orders', heartbeatMs: 100 });
+      const { bad: mute, good, c, logs } = up;
+      const orders = [7, 8, 9].map((n) => ({ body: order(String(n)), possDup: false }));
       expect(c.sendOrders(orders)).toBe(true);
       const sentAt = Date.now();
-      await second; // today: never - heartbeats kept the link 正常
+      await up.movedOn; // today: never - heartbeats kept the link 正常
       expect(Date.now() - sentAt).toBeGreaterThanOrEqual(FAST.answerTimeoutMs - 50);
       const nq320 = logs.find((l) => l.code === 'NQ320');
       expect(nq320?.text).toContain('3 笔未获应答, 最早为委托第 7 笔');

@@ -21,6 +21,7 @@ import {
   type OrderAnswerBody,
 } from '../../../appliance/src/link/index.js';
 import type { ServerAddress } from '../../../appliance/src/config/index.js';
+import { freePort } from '../../helpers/ports.js';
 
 // ---- throwaway PKI, made with the openssl command line ----
 
@@ -165,14 +166,6 @@ async function startStation(name: string, certName: string): Promise<Station> {
   st.address.port = (st.server.address() as net.AddressInfo).port;
   stations.push(st);
   return st;
-}
-
-async function closedPort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
 }
 
 const LINK = {
@@ -336,7 +329,7 @@ describe('link over real TLS on loopback', () => {
   });
 
   it('reports a refused connection and moves on to server 2', async () => {
-    const port = await closedPort();
+    const port = await freePort(); // nothing listens there now
     const refused: ServerAddress = { host: '127.0.0.1', port, name: 'server1' };
     const creds = new FileTlsCredentials(
       join(dir, 'ca1.crt'),

@@ -1,19 +1,10 @@
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterEach } from 'vitest';
 import type { OrderRow, ReturnRow } from '../../../appliance/src/dbf/index.js';
+import { returnRow } from '../../helpers/returns.js';
+import { tempDir as sharedTempDir } from '../../helpers/tempdir.js';
 
 /** A fresh temp directory per call, removed after the test. */
-const dirs: string[] = [];
-export function tempDir(): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'nqgw-dbf-'));
-  dirs.push(d);
-  return d;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
+export const tempDir = (): string => sharedTempDir('nqgw-dbf-');
 
 export function order(n: number, over: Partial<OrderRow> = {}): OrderRow {
   return {
@@ -36,24 +27,9 @@ export function order(n: number, over: Partial<OrderRow> = {}): OrderRow {
   };
 }
 
+/** A confirmation at 09:30:01, its serial zero-padded to the field's 10 characters. */
 export function ret(seq: number, over: Partial<ReturnRow> = {}): ReturnRow {
-  return {
-    JYDY: '729900',
-    HBRQ: '20260105',
-    HBSJ: '093001',
-    LSH: String(seq).padStart(10, '0'),
-    HBLB: '0',
-    ZQDM: '430001',
-    GDDM: '0800012345',
-    YWLB: '0B',
-    CJBH: '',
-    CJJG: 0,
-    CJSL: 0,
-    CWDM: '',
-    CWXX: '',
-    HBXH: seq,
-    ...over,
-  };
+  return { ...returnRow(seq, { HBSJ: '093001', LSH: String(seq).padStart(10, '0') }), ...over };
 }
 
 export const read = (p: string): Buffer => fs.readFileSync(p);

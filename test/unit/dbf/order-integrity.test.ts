@@ -12,6 +12,7 @@ import {
   recordOffset,
   type OrderRow,
 } from '../../../appliance/src/dbf/index.js';
+import { setCount, writeBytes } from '../../helpers/dbf-bytes.js';
 import { order, read, tempDir } from './helpers.js';
 
 const R = NQWT_LAYOUT.recordLength;
@@ -38,16 +39,16 @@ async function validFile(n: number): Promise<string> {
   return file;
 }
 
-function writeBytes(file: string, bytes: Buffer, position: number): void {
-  const fd = fs.openSync(file, 'r+');
-  fs.writeSync(fd, bytes, 0, bytes.length, position);
-  fs.closeSync(fd);
-}
-
-function setCount(file: string, count: number): void {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(count, 0);
-  writeBytes(file, b, 4);
+/** A file of `n` valid orders, and a reader on a clock the test moves that has read them all. */
+async function readerPast(
+  n: number,
+  settleMs = SETTLE,
+): Promise<{ file: string; reader: OrderFileReader; tick: (ms: number) => void }> {
+  const file = await validFile(n);
+  const { reader, tick } = clockedReader(file, settleMs);
+  await reader.open();
+  await reader.readNew();
+  return { file, reader, tick };
 }
 
 /**
@@ -209,10 +210,7 @@ describe('records written in two steps (issue 11)', () => {
   });
 
   it('waits for several records appended as NULs and fills them in order', async () => {
-    const file = await validFile(1);
-    const { reader } = clockedReader(file);
-    await reader.open();
-    await reader.readNew();
+    const { file, reader } = await readerPast(1);
     const blanks = Buffer.alloc(3 * R + 1);
     blanks[3 * R] = 0x1a;
     writeBytes(file, blanks, at(2));
@@ -226,10 +224,7 @@ describe('records written in two steps (issue 11)', () => {
   });
 
   it('waits for a record filled field by field (price still blank) instead of judging it', async () => {
-    const file = await validFile(1);
-    const { reader, tick } = clockedReader(file);
-    await reader.open();
-    await reader.readNew();
+    const { file, reader, tick } = await readerPast(1);
     const half = encodeRows(NQWT_LAYOUT, [order(2)], 0x1a);
     half.fill(0x20, NQWT_LAYOUT.offsetOf('WTJG'), NQWT_LAYOUT.offsetOf('WTJG') + 11);
     writeBytes(file, half, at(2));
@@ -242,10 +237,7 @@ describe('records written in two steps (issue 11)', () => {
   });
 
   it('a blank record never filled in is judged after the wait (NQ522), the records behind it then read', async () => {
-    const file = await validFile(1);
-    const { reader, tick } = clockedReader(file);
-    await reader.open();
-    await reader.readNew();
+    const { file, reader, tick } = await readerPast(1);
     const bytes = Buffer.concat([Buffer.alloc(R, 0x20), encodeRows(NQWT_LAYOUT, [order(3)], 0x1a)]);
     writeBytes(file, bytes, at(2));
     setCount(file, 3);
@@ -258,10 +250,7 @@ describe('records written in two steps (issue 11)', () => {
   });
 
   it('a record not sent may be corrected in place when it is the last one read: no false NQ502', async () => {
-    const file = await validFile(1);
-    const reader = new OrderFileReader(file, { settleMs: 0 });
-    await reader.open();
-    await reader.readNew();
+    const { file, reader } = await readerPast(1, 0);
     const bad = encodeRows(NQWT_LAYOUT, [order(2)], 0x1a);
     bad.write('   12.3x5  ', NQWT_LAYOUT.offsetOf('WTJG'), 'latin1');
     writeBytes(file, bad, at(2));
@@ -279,10 +268,7 @@ describe('records written in two steps (issue 11)', () => {
   });
 
   it('a record refused by the checks (CLBZ 2) may be corrected in place when it is the last one read', async () => {
-    const file = await validFile(2);
-    const reader = new OrderFileReader(file, { settleMs: 0 });
-    await reader.open();
-    await reader.readNew();
+    const { file, reader } = await readerPast(2, 0);
     await reader.setFlags([2], '2'); // e.g. a wrong trading unit
     writeBytes(file, encodeRows(NQWT_LAYOUT, [order(2, { JYDY: '729901' })]), at(2));
     const app = await OrderFileAppender.open(file);

@@ -1,19 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AnswerMatcher, FileJournal } from '../../../appliance/src/gateway/journal.js';
+import { tempDir } from '../../helpers/tempdir.js';
 import { dirsSyncedBy, inode } from '../shared/dirsync.js';
-
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
 
 describe('the day journal is durable from its creation', () => {
   it('syncs the journal folder and the state folder when the day file is created, not on every reopen', async () => {
-    const state = mkdtempSync(path.join(os.tmpdir(), 'nqgw-jdur-'));
-    dirs.push(state);
+    const state = tempDir('nqgw-jdur-');
     const journal = FileJournal.forDay(state, '20260105');
     const synced = await dirsSyncedBy(() => journal.open(new AnswerMatcher()));
     expect(synced.has(await inode(path.join(state, 'journal')))).toBe(true);

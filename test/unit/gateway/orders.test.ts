@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { AnswerMatcher, FileJournal, orderKey } from '../../../appliance/src/gateway/journal.js';
-import { OrderPump, type OrderSource } from '../../../appliance/src/gateway/orders.js';
+import { orderKey } from '../../../appliance/src/gateway/journal.js';
+import type { OrderSource } from '../../../appliance/src/gateway/orders.js';
 import { OperatorLog } from '../../../appliance/src/gateway/oplog.js';
 import type { OrderRow } from '../../../appliance/src/dbf/index.js';
 import type { OrderBody } from '../../../appliance/src/link/index.js';
 import { makeOrder } from '../../../appliance/src/lab/index.js';
-import { cstDate } from '../../../appliance/src/shared/index.js';
+import { openPump } from './pump.js';
 
 const NOW = Date.UTC(2026, 10, 23, 2, 0, 0); // 10:00 CST
 
@@ -53,28 +53,8 @@ class RecordingLink {
   }
 }
 
-async function pumpWith(
-  file: string,
-  source: MemoryOrders,
-): Promise<{ pump: OrderPump; journal: FileJournal }> {
-  const journal = new FileJournal(file);
-  const matcher = new AnswerMatcher();
-  const replay = await journal.open(matcher);
-  source.skipTo(replay.resumeRecNo);
-  const log = new OperatorLog({ clock: { now: () => NOW }, stdout: false });
-  const pump = new OrderPump(
-    source,
-    journal,
-    replay,
-    matcher,
-    ['729900'],
-    log,
-    30_000,
-    () => NOW,
-    () => cstDate(NOW),
-  );
-  return { pump, journal };
-}
+const pumpWith = (file: string, source: MemoryOrders): ReturnType<typeof openPump> =>
+  openPump(file, source, new OperatorLog({ clock: { now: () => NOW }, stdout: false }), () => NOW);
 
 const order = (n: number, over: Partial<OrderRow> = {}): OrderRow => makeOrder('729900', n, NOW, over);
 const tempJournal = (): string => path.join(mkdtempSync(path.join(os.tmpdir(), 'nqgw-pump-')), 'day.jnl');

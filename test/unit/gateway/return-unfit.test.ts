@@ -1,19 +1,12 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { showRaw, UnfitReturnLog } from '../../../appliance/src/gateway/return-unfit.js';
+import { tempDir } from '../../helpers/tempdir.js';
 import { dirsSyncedBy, inode } from '../shared/dirsync.js';
-
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
 
 describe('state_dir/unfit-returns: the raw values of returns not written as sent', () => {
   it('appends one JSON line per return; the new file and folder names are synced', async () => {
-    const state = mkdtempSync(path.join(os.tmpdir(), 'nqgw-unfit-'));
-    dirs.push(state);
+    const state = tempDir('nqgw-unfit-');
     const log = new UnfitReturnLog(state);
     const issue = { field: 'CJJG', raw: 'abc', written: null, kind: 'blanked' as const, why: 'not a number' };
     const first = await dirsSyncedBy(() =>

@@ -9,6 +9,7 @@ import { ReturnSink } from '../../../appliance/src/gateway/returns.js';
 import { UnfitReturnLog } from '../../../appliance/src/gateway/return-unfit.js';
 import { fillUp, mountTmpfs, unmountAll } from '../../helpers/tmpfs.js';
 import { waitUntil } from '../../helpers/process.js';
+import { returnRow } from '../../helpers/returns.js';
 
 const DAY = '20260105';
 const dirs: string[] = [];
@@ -23,25 +24,8 @@ afterEach(async () => {
 });
 afterAll(unmountAll);
 
-function body(seq: number, over: Partial<ReturnBody> = {}): ReturnBody {
-  return {
-    HBXH: seq,
-    JYDY: '729900',
-    HBRQ: DAY,
-    HBSJ: '100000',
-    LSH: String(seq),
-    HBLB: '0',
-    ZQDM: '430001',
-    GDDM: '0800012345',
-    YWLB: '0B',
-    CJBH: '',
-    CJJG: 0,
-    CJSL: 0,
-    CWDM: '',
-    CWXX: '',
-    ...over,
-  };
-}
+const body = (seq: number, over: Partial<ReturnBody> = {}): ReturnBody =>
+  returnRow(seq, { HBRQ: DAY, ...over });
 const range = (from: number, to: number): number[] =>
   Array.from({ length: to - from + 1 }, (_, i) => from + i);
 

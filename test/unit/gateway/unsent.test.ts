@@ -12,12 +12,12 @@ import {
   recordOffset,
   type OrderRow,
 } from '../../../appliance/src/dbf/index.js';
-import { AnswerMatcher, FileJournal, readJournal } from '../../../appliance/src/gateway/journal.js';
-import { OrderPump } from '../../../appliance/src/gateway/orders.js';
+import { readJournal, type FileJournal } from '../../../appliance/src/gateway/journal.js';
+import type { OrderPump } from '../../../appliance/src/gateway/orders.js';
 import { OperatorLog } from '../../../appliance/src/gateway/oplog.js';
 import type { OrderBody } from '../../../appliance/src/link/index.js';
 import { makeOrder } from '../../../appliance/src/lab/index.js';
-import { cstDate } from '../../../appliance/src/shared/index.js';
+import { openPump } from './pump.js';
 
 /**
  * Issue 11, "nothing skipped in silence": every record the gateway does not send is journaled,
@@ -72,25 +72,11 @@ async function rig(rows: OrderRow[]): Promise<Rig> {
     clock,
     lines,
     async start() {
-      const journal = new FileJournal(journalFile);
-      const matcher = new AnswerMatcher();
-      const replay = await journal.open(matcher);
       const reader = new OrderFileReader(file, { settleMs: 0, now: () => clock.t });
       await reader.open();
-      reader.skipTo(replay.resumeRecNo);
       const log = new OperatorLog({ clock: { now: () => clock.t }, stdout: false });
       log.subscribe((l) => void lines.push(l));
-      const pump = new OrderPump(
-        reader,
-        journal,
-        replay,
-        matcher,
-        ['729900'],
-        log,
-        30_000,
-        () => clock.t,
-        () => cstDate(clock.t),
-      );
+      const { pump, journal } = await openPump(journalFile, reader, log, () => clock.t);
       return { pump, reader, journal };
     },
   };

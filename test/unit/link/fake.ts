@@ -107,6 +107,16 @@ export interface Harness {
   lastReturnSeq: number;
 }
 
+/** Every harness made and not yet stopped by stopHarnesses(). */
+const live = new Set<Harness>();
+
+/** Stops every harness made since the last call: a test's afterEach, whatever the test left running. */
+export async function stopHarnesses(): Promise<void> {
+  const all = [...live];
+  live.clear();
+  await Promise.all(all.map((h) => h.client.stop()));
+}
+
 /** A LinkClient over fake connections; use with vi.useFakeTimers(). */
 export function harness(over: Partial<LinkClientOptions> = {}): Harness {
   const h: Harness = {
@@ -153,5 +163,6 @@ export function harness(over: Partial<LinkClientOptions> = {}): Harness {
   });
   h.client.on('state', (s) => h.states.push(s));
   h.client.on('log', (l) => h.logs.push(l));
+  live.add(h);
   return h;
 }

@@ -1,7 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cleanPeerText, MessageType, NOTICE_MAX_CHARS } from '../../../appliance/src/link/index.js';
 import { harness, type Harness } from './fake.js';
-import { tick, upHarness } from './fixtures.js';
+import { tick, upHarness, useLinkClock } from './fixtures.js';
 
 // Characters that forge log lines, colour terminals or reverse what an operator reads.
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
@@ -21,15 +21,8 @@ describe('main-station text is made safe before the log, status and alerts see i
   });
 
   describe('through the link client', () => {
-    let h: Harness | undefined;
-    beforeEach(() => {
-      vi.useFakeTimers({ now: Date.UTC(2026, 2, 2, 1, 30) });
-    });
-    afterEach(async () => {
-      await h?.client.stop();
-      h = undefined;
-      vi.useRealTimers();
-    });
+    let h: Harness;
+    useLinkClock();
 
     it('caps a huge notice and strips its control characters (event and NQ307 line)', async () => {
       h = await upHarness();

@@ -1,19 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MessageType } from '../../../appliance/src/link/index.js';
 import { harness, type Harness } from './fake.js';
-import { tick, upHarness } from './fixtures.js';
+import { tick, upHarness, useLinkClock } from './fixtures.js';
 
 /** LinkClient.hold/release: what the EKey guard uses while the token is out. */
 describe('LinkClient: holding the link while the station key is away', () => {
-  let h: Harness | undefined;
-  beforeEach(() => {
-    vi.useFakeTimers({ now: Date.UTC(2026, 2, 2, 1, 30) });
-  });
-  afterEach(async () => {
-    await h?.client.stop();
-    h = undefined;
-    vi.useRealTimers();
-  });
+  let h: Harness;
+  useLinkClock();
 
   it('hold closes a live link with a Quit and makes no attempt until release, which connects at once', async () => {
     h = await upHarness();

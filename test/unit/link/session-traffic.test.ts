@@ -1,18 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { MessageType } from '../../../appliance/src/link/index.js';
 import { harness, SERVERS, type Harness } from './fake.js';
-import { order, ret, tick, upHarness } from './fixtures.js';
+import { order, ret, tick, upHarness, useLinkClock } from './fixtures.js';
 
 describe('LinkClient: traffic, faults and shutdown', () => {
-  let h: Harness | undefined;
-  beforeEach(() => {
-    vi.useFakeTimers({ now: Date.UTC(2026, 2, 2, 1, 30) });
-  });
-  afterEach(async () => {
-    await h?.client.stop();
-    h = undefined;
-    vi.useRealTimers();
-  });
+  let h: Harness;
+  useLinkClock();
 
   it('refuses to send orders unless up, and sends a batch as one write', async () => {
     h = harness();

@@ -1,18 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MessageType } from '../../../appliance/src/link/index.js';
 import { harness, SERVERS, type Harness } from './fake.js';
-import { order, tick, upHarness } from './fixtures.js';
+import { order, tick, upHarness, useLinkClock } from './fixtures.js';
 
 describe('LinkClient: logon, liveness and the server walk', () => {
-  let h: Harness | undefined;
-  beforeEach(() => {
-    vi.useFakeTimers({ now: Date.UTC(2026, 2, 2, 1, 30) });
-  });
-  afterEach(async () => {
-    await h?.client.stop();
-    h = undefined;
-    vi.useRealTimers();
-  });
+  let h: Harness;
+  useLinkClock();
 
   it('logs on with the station, units and the lastReturnSeq asked at each logon', async () => {
     h = harness();

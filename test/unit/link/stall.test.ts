@@ -1,28 +1,15 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodeMessage, MessageType } from '../../../appliance/src/link/index.js';
 import { harness, LINK, type Harness } from './fake.js';
-import { order, tick } from './fixtures.js';
+import { order, tick, upHarness, useLinkClock } from './fixtures.js';
 
 /** A main station that stalls: keeps the link "up" while nothing useful comes. */
 describe('LinkClient: a main station that stalls is a dead link', () => {
-  let h: Harness | undefined;
-  beforeEach(() => {
-    vi.useFakeTimers({ now: Date.UTC(2026, 2, 2, 1, 30) });
-  });
-  afterEach(async () => {
-    await h?.client.stop();
-    h = undefined;
-    vi.useRealTimers();
-  });
+  let h: Harness;
+  useLinkClock();
 
-  async function up(answerTimeoutMs = 10_000): Promise<Harness> {
-    const hh = harness({ link: { ...LINK, answerTimeoutMs } });
-    hh.client.start();
-    await tick();
-    hh.conn().logonOk();
-    expect(hh.client.state).toBe('up');
-    return hh;
-  }
+  const up = (answerTimeoutMs = 10_000): Promise<Harness> =>
+    upHarness({ link: { ...LINK, answerTimeoutMs } });
 
   it('gives the link up when a frame is announced and dripped a byte every 5 s', async () => {
     h = await up();
@@ -145,15 +132,8 @@ describe('LinkClient: a main station that stalls is a dead link', () => {
 });
 
 describe('LinkClient: reconnect backoff after a logon that does not last', () => {
-  let h: Harness | undefined;
-  beforeEach(() => {
-    vi.useFakeTimers({ now: Date.UTC(2026, 2, 2, 1, 30) });
-  });
-  afterEach(async () => {
-    await h?.client.stop();
-    h = undefined;
-    vi.useRealTimers();
-  });
+  let h: Harness;
+  useLinkClock();
 
   /** Every connection: logon accepted, then Quit at once. Returns the dial times. */
   function quitAtOnce(hh: Harness): number[] {
