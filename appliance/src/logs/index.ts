@@ -12,7 +12,16 @@ export {
   StoreRequestError,
 } from './errors.js';
 export { LogService, segmentKey, type LogLine, type LogServiceOptions } from './service.js';
-export { SegmentWriter, listSegments, segmentsDir, type SegmentRef } from './segments.js';
+export {
+  SegmentWriter,
+  listSegments,
+  segmentsDir,
+  openSegmentFile,
+  SEGMENT_QUEUE_BYTES,
+  type OpenSegmentFile,
+  type SegmentFile,
+  type SegmentRef,
+} from './segments.js';
 export { Spool, sha256, md5b64, type SpoolEntry } from './spool.js';
 export { Shipper, shipStatusPath, SHIP_STATUS_FILE, type ShipMetrics } from './shipper.js';
 export { ObjectStore, type StoredObject } from './store.js';

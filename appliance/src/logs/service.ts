@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import type winston from 'winston';
 import { cstDate, systemClock, type Clock } from '../shared/index.js';
 import { pruneSegments, RETENTION_FAILED_CODE, retentionLines } from './retention.js';
-import { listSegments, SegmentWriter, type SegmentRef } from './segments.js';
+import { listSegments, SegmentWriter, type OpenSegmentFile, type SegmentRef } from './segments.js';
 import type { LogSettings } from './settings.js';
 import { Shipper, shipStatusPath, type ShipMetrics } from './shipper.js';
 import { Spool } from './spool.js';
@@ -21,6 +21,10 @@ export interface LogServiceOptions {
   settings: LogSettings;
   clock?: Clock;
   onEvent?: (level: LogLine['level'], text: string, code: string) => void;
+  /** How segment files are opened (default: node:fs); a test gives a slow disk here. */
+  openSegmentFile?: OpenSegmentFile;
+  /** Bytes of lines that may wait for a slow disk (default SEGMENT_QUEUE_BYTES). */
+  segmentQueueBytes?: number;
 }
 
 /** Object key of a log segment: prefix/station/host/YYYYMMDD/SEQ.jsonl.gz. */
@@ -64,6 +68,30 @@ export class LogService {
       maxBytes: s.segmentMaxBytes,
       maxMs: s.segmentMaxMs,
       firstSeq: Math.max(lastLocal, spool?.highestSeq ?? 0) + 1,
+      ...(options.openSegmentFile ? { openFile: options.openSegmentFile } : {}),
+      ...(options.segmentQueueBytes ? { maxQueuedBytes: options.segmentQueueBytes } : {}),
+      droppedLine: (n) =>
+        JSON.stringify({
+          t: new Date(this.clock.now()).toISOString(),
+          level: 'warn',
+          code: 'NQ817',
+          text: `此处 ${n} 行日志未写入: 日志目录磁盘过慢`,
+          station: s.station,
+          host: s.host,
+        }),
+      onDropping: () =>
+        this.say(
+          'warn',
+          'NQ817',
+          `日志目录磁盘过慢, 开始丢弃日志行 (已计入 linesDropped); 检查 [logs] dir 所在磁盘`,
+        ),
+      onFailure: (err) =>
+        this.say(
+          'error',
+          'NQ813',
+          `日志写入本地失败, 行将丢弃直至恢复: ${err.message}; 检查 [logs] dir 所在磁盘 (空间, 权限)`,
+        ),
+      onRecovery: (lost) => this.say('info', 'NQ818', `日志本地写入已恢复, 期间丢失 ${lost} 行`),
       onClosed: () => {
         this.shipper?.kick();
         // The first close of a new CST day (the midnight roll): yesterday's end pushes one more
@@ -87,7 +115,7 @@ export class LogService {
             backoffInitialMs: s.backoffInitialMs,
             backoffMaxMs: s.backoffMaxMs,
             openSeq: () => this.writer.openSeq,
-            linesDropped: () => this.dropped,
+            linesDropped: () => this.dropped + this.writer.linesLost,
             onEvent,
             statusFile: shipStatusPath(s.dir),
           })
@@ -141,6 +169,23 @@ export class LogService {
     }
   }
 
+  /**
+   * Say what the segment disk does: to the operator log (alerts, gateway.log, stderr) on the
+   * next turn, since this may run inside a line's own trip through winston. The line
+   * comes back here through the operator log and is queued like any other (or counted).
+   */
+  private say(level: LogLine['level'], code: string, text: string): void {
+    // The gateway's onEvent says it on stderr too.
+    if (!this.options.onEvent) process.stderr.write(`[${code}] ${text}\n`);
+    setImmediate(() => {
+      try {
+        this.onEvent(level, text, code);
+      } catch {
+        // stderr has it.
+      }
+    });
+  }
+
   private lost(err: Error): void {
     this.dropped++;
     if (this.dropped === 1 || this.dropped % 1000 === 0) {
@@ -169,7 +214,7 @@ export class LogService {
       objectsShipped: 0,
       replaysSkipped: 0,
       failures: 0,
-      linesDropped: this.dropped,
+      linesDropped: this.dropped + this.writer.linesLost,
       alarm: 'ok',
       lastError: null,
       lastFailureAt: null,
@@ -183,7 +228,8 @@ export class LogService {
 
   /**
    * Close the open segment and ship within the flush timeout, counted from this call (closing
-   * the logger and the writer come out of the same budget). True when nothing is left unshipped.
+   * the logger and the writer come out of the same budget). True when nothing is left unshipped
+   * (false too when the local disk did not take every line in time).
    */
   async stop(flushTimeoutMs = this.options.settings.flushTimeoutMs): Promise<boolean> {
     const deadline = this.clock.now() + flushTimeoutMs;
@@ -195,10 +241,12 @@ export class LogService {
       });
       this.logger.end();
     });
-    await this.writer.stop();
+    // Lines still waiting for a slow disk: written within the same budget, or left to finish
+    // in the background (they stay in the local segment and ship at the next start).
+    const written = await this.writer.stop(Math.max(0, deadline - this.clock.now()));
     await this.pruning;
     const drained = this.shipper ? await this.shipper.flush(Math.max(0, deadline - this.clock.now())) : true;
     this.store?.destroy();
-    return drained;
+    return written && drained;
   }
 }

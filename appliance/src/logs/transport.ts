@@ -4,7 +4,7 @@ import type { SegmentWriter } from './segments.js';
 
 const MESSAGE = Symbol.for('message');
 
-/** A winston transport that appends each formatted line to the segment writer, synchronously. */
+/** A winston transport that hands each formatted line to the segment writer (which queues it). */
 export class SegmentTransport extends Transport {
   constructor(
     private readonly writer: SegmentWriter,

@@ -3,3 +3,4 @@ export * from './messages.js';
 export * from './errors.js';
 export * from './crc32.js';
 export * from './durable.js';
+export * from './serialwriter.js';

