@@ -90,7 +90,8 @@ export class DayGuard {
    * day's NQHB.DBF. Rows with other problems are the return sink's to judge.
    */
   returnsOfDay(rows: ReturnBody[]): ReturnBody[] {
-    const cut = rows.findIndex((r) => isDay(r.HBRQ) && r.HBRQ > this.tradingDay);
+    // The cheap comparison first: on a normal day every row carries the trading day and stops there.
+    const cut = rows.findIndex((r) => r.HBRQ > this.tradingDay && isDay(r.HBRQ));
     if (cut < 0) return rows;
     const first = rows[cut]!;
     if (this.endedAs === null) {
