@@ -130,7 +130,8 @@ export class DayGuard {
   private async readNewOfDay(reader: OrderSource): ReturnType<OrderSource['readNew']> {
     const batch = await reader.readNew();
     const cut = batch.records.findIndex(
-      (r) => isDay(r.row.WTRQ) && r.row.WTRQ > this.tradingDay && r.row.CLBZ !== '1' && r.row.CLBZ !== '2',
+      // The cheap comparison first: a day's orders carry the trading day and stop there.
+      (r) => r.row.WTRQ > this.tradingDay && isDay(r.row.WTRQ) && r.row.CLBZ !== '1' && r.row.CLBZ !== '2',
     );
     if (cut < 0) return batch;
     const first = batch.records[cut]!;
