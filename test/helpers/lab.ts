@@ -50,6 +50,8 @@ export class SimAdmin {
     duplicatesDropped: number;
     rejected: number;
     returns: number;
+    /** The last return sequence the gateway acknowledged: written to NQHB.DBF and synced. */
+    lastAcked: number;
   }> {
     return this.get(`/stations/${id}`);
   }

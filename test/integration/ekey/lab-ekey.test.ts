@@ -198,10 +198,12 @@ describe.skipIf(missing !== null)(
       const appender = await OrderFileAppender.open(lab.orders);
       await appender.append([makeOrder(lab.units[0]!, 1, Date.now())]);
       await appender.close();
-      await waitUntil(
-        async () => (await admin.station(lab.station)).returns === 2,
-        'a confirmation and a fill at the simulator',
-      );
+      // Acknowledged, not only made: a return still on its way when the gateway is stopped is
+      // kept by the main station for the next logon, and is not in NQHB.DBF yet.
+      await waitUntil(async () => {
+        const s = await admin.station(lab.station);
+        return s.returns === 2 && s.lastAcked === 2;
+      }, 'a confirmation and a fill, written and acknowledged');
       expect(await gateway.stop()).toBe(0);
       expect(gateway.output).not.toContain(pin);
       await expectExactlyOnce(lab, admin, 1);
