@@ -6,7 +6,7 @@ import { LinkClient, type TlsCredentials } from '../link/index.js';
 import type { UsbEventSource } from '../ekey/index.js';
 import { StationIdentity } from './identity.js';
 import { DbfReplacedError, OrderFileReader, ReturnFileWriter } from '../dbf/index.js';
-import { AppError, cstClock, cstDate, formatMessage, systemClock, type Clock } from '../shared/index.js';
+import { AppError, cstDate, formatMessage, systemClock, type Clock } from '../shared/index.js';
 import { AnswerMatcher, FileJournal, orderKey } from './journal.js';
 import { OrderFileLock } from './lock.js';
 import { OperatorLog } from './oplog.js';
@@ -14,7 +14,8 @@ import { OptionEffects } from './options.js';
 import { FLAG_REFUSED, FLAG_SENT, OrderPump, type OrderSink } from './orders.js';
 import { ReturnSink, type ReturnCounters } from './returns.js';
 import { UnfitReturnLog } from './return-unfit.js';
-import { writeStatusSnapshot, type GatewayStatus, type LinkWord } from './status.js';
+import { writeStatusSnapshot, type GatewayStatus } from './status.js';
+import { LinkView } from './link-view.js';
 import { openReturnFile } from './startup.js';
 import { ClockGuard } from './clockguard.js';
 import { DAY_ENDED, DAY_HOLD, DayGuard } from './dayguard.js';
@@ -65,11 +66,7 @@ export class Gateway extends EventEmitter {
   /** Records in NQWT.DBF not read yet, refreshed with each status snapshot. */
   private unread = 0;
   private stopping = false;
-  private linkWord: LinkWord = '未知';
-  private marketState = '未知';
-  private notice = '';
-  private heartbeatsSinceLogon = 0;
-  private lastHeartbeatAt: number | null = null;
+  private readonly linkView: LinkView;
   private readonly startedAt: number;
 
   constructor(
@@ -79,6 +76,7 @@ export class Gateway extends EventEmitter {
     super();
     this.clock = deps.clock ?? systemClock;
     this.startedAt = this.clock.now();
+    this.linkView = new LinkView(this.clock);
     mkdirSync(config.files.stateDir, { recursive: true, mode: 0o700 });
     this.log = new OperatorLog({
       clock: this.clock,
@@ -196,32 +194,18 @@ export class Gateway extends EventEmitter {
     link.on('log', (l: { level: 'info' | 'warn' | 'error'; code?: string; text: string }) =>
       this.log.write(l.level, l.text, l.code),
     );
-    link.on('state', (state: string) => {
-      this.linkWord =
-        state === 'up' ? '正常' : state === 'connecting' || state === 'logging-on' ? '正在连接' : '中断';
-      void this.options?.linkDown(state !== 'up');
-    });
+    this.linkView.watch(link);
+    link.on('state', (state: string) => void this.options?.linkDown(state !== 'up'));
     link.on('up', (up: { answer: { tradingDate: string } }) => {
       this.dayGuard?.onLogon(up.answer.tradingDate);
-      this.heartbeatsSinceLogon = 0;
       this.identity?.onLogon();
       void this.onLinkUp();
-    });
-    link.on('heartbeat', () => {
-      this.heartbeatsSinceLogon++;
-      this.lastHeartbeatAt = this.clock.now();
     });
     link.on('drain', () => this.schedulePump(0));
     link.on('orderAnswers', (answers: { JYDY: string; LSH: string }[]) => {
       void this.pump?.answered(answers.map((a) => orderKey(a.JYDY, a.LSH))).catch((err) => this.fail(err));
     });
     link.on('returns', (rows) => this.sink?.push(this.dayGuard ? this.dayGuard.returnsOfDay(rows) : rows));
-    link.on('notice', (text: string) => {
-      this.notice = `${cstClock(this.clock.now()).slice(0, 5)} ${text}`;
-    });
-    link.on('market', (state: string) => {
-      this.marketState = state;
-    });
     return link;
   }
 
@@ -334,13 +318,9 @@ export class Gateway extends EventEmitter {
       rejected: counters.rejected + (this.pump?.counters.refused ?? 0),
       awaitingAnswer: this.pump?.awaitingAnswer ?? 0,
       unsent: this.pump?.unsentView() ?? { count: 0, last: null },
-      linkState: this.linkWord,
+      ...this.linkView.fields(),
       linkStalled: this.link?.stalled ?? null,
-      marketState: this.marketState,
-      notice: this.notice,
       lastReturnSeq: this.sink?.lastSeq ?? 0,
-      heartbeatsSinceLogon: this.heartbeatsSinceLogon,
-      lastHeartbeatAt: this.lastHeartbeatAt === null ? null : new Date(this.lastHeartbeatAt).toISOString(),
       holds: [...this.holds],
       clock: this.clockGuard ? { state: this.clockGuard.state, offsetMs: this.clockGuard.offsetMs } : null,
       tlsMode: this.config.tls.mode,
