@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { cephSkipReason, CephCluster } from './ceph.js';
 
 interface S3rverInstance {
@@ -144,6 +145,37 @@ export function storeKinds(): { kind: StoreKind; skip: string | null }[] {
     { kind: 's3rver', skip: null },
     { kind: 'ceph', skip: cephSkipReason() },
   ];
+}
+
+/**
+ * `body` once per store kind (s3rver, and a one-node Ceph where its binaries are installed;
+ * skipped, saying why, where not), with the store started before the cases and stopped after.
+ * `s3` stands for the started store: use it inside cases and hooks, not while collecting.
+ */
+export function describeEachStore(body: (s3: S3Lab, kind: StoreKind) => void): void {
+  describe.each(storeKinds())('store: $kind', ({ kind, skip }) => {
+    if (skip) {
+      it.skip(`skipped: ${skip}`, () => undefined);
+      return;
+    }
+    let lab: S3Lab | null = null;
+    beforeAll(async () => {
+      lab = await S3Lab.start(kind);
+      if (lab.startSeconds !== null)
+        process.stdout.write(`CEPH cluster up (signed S3 answered) in ${lab.startSeconds.toFixed(1)} s\n`);
+    }, 240_000);
+    afterAll(async () => {
+      await lab?.stop();
+    }, 60_000);
+    const s3 = new Proxy({} as S3Lab, {
+      get: (_target, prop) => {
+        if (!lab) throw new Error(`the ${kind} store is not started yet`);
+        const value: unknown = Reflect.get(lab, prop, lab);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(lab) : value;
+      },
+    });
+    body(s3, kind);
+  });
 }
 
 interface Backend {

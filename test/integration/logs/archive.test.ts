@@ -2,11 +2,11 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ObjectStore, type ArchiveManifest } from '../../../appliance/src/logs/index.js';
 import { simReady, startGateway, startSim } from '../../helpers/lab.js';
 import { REPO, waitUntil, type NqgwProcess } from '../../helpers/process.js';
-import { LOG_BUCKET, S3Lab, S3RVER_KEY, storeKinds } from '../../helpers/s3.js';
+import { LOG_BUCKET, S3RVER_KEY, describeEachStore } from '../../helpers/s3.js';
 import { OrderLoad, shippingLab } from './harness.js';
 
 const running: NqgwProcess[] = [];
@@ -15,19 +15,7 @@ afterEach(async () => {
 });
 
 /** Against s3rver and a real S3 implementation (one-node Ceph; skipped, saying why, without it). */
-describe.each(storeKinds())('store: $kind', ({ kind, skip }) => {
-  if (skip) {
-    it.skip(`skipped: ${skip}`, () => undefined);
-    return;
-  }
-  let s3: S3Lab;
-  beforeAll(async () => {
-    s3 = await S3Lab.start(kind);
-  }, 240_000);
-  afterAll(async () => {
-    await s3?.stop();
-  }, 60_000);
-
+describeEachStore((s3) => {
   /**
    * `nqgw logs …` and `nqgw archive …` from the built CLI. cli/main.ts registers them; until it
    * does, this runs registerLogsCommands on its own program, the same code.

@@ -1,7 +1,7 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { simReady, startGateway, startSim } from '../../helpers/lab.js';
 import { waitUntil, type NqgwProcess } from '../../helpers/process.js';
-import { readShipped, S3Lab, storeKinds } from '../../helpers/s3.js';
+import { readShipped, describeEachStore } from '../../helpers/s3.js';
 import { asStdoutForm, localLogLines, OrderLoad, shippingLab, stdoutLines } from './harness.js';
 
 const running: NqgwProcess[] = [];
@@ -12,19 +12,7 @@ afterEach(async () => {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Against s3rver and a real S3 implementation (one-node Ceph; skipped, saying why, without it). */
-describe.each(storeKinds())('store: $kind', ({ kind, skip }) => {
-  if (skip) {
-    it.skip(`skipped: ${skip}`, () => undefined);
-    return;
-  }
-  let s3: S3Lab;
-  beforeAll(async () => {
-    s3 = await S3Lab.start(kind);
-  }, 240_000);
-  afterAll(async () => {
-    await s3?.stop();
-  }, 60_000);
-
+describeEachStore((s3) => {
   describe('log shipping beside a real gateway', () => {
     it('store away under load and back: every logged line is in object storage exactly once', async () => {
       const lab = await shippingLab(s3, 'it-outage');

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { listSegments, LogService } from '../../../appliance/src/logs/index.js';
-import { readShipped, S3Lab, S3RVER_KEY, storeKinds } from '../../helpers/s3.js';
+import { readShipped, S3RVER_KEY, describeEachStore } from '../../helpers/s3.js';
 import { REPO, waitUntil } from '../../helpers/process.js';
 import { tempDir, testSettings } from './fixtures.js';
 
@@ -31,21 +31,7 @@ function write(service: LogService, n: number, tag: string): void {
  * test/helpers/ceph.ts), each behind the fault-injecting proxy. Ceph is skipped, saying why,
  * where its binaries are not installed (scripts/ci-deps/ceph.sh installs them in CI).
  */
-describe.each(storeKinds())('store: $kind', ({ kind, skip }) => {
-  if (skip) {
-    it.skip(`skipped: ${skip}`, () => undefined);
-    return;
-  }
-  let s3: S3Lab;
-  beforeAll(async () => {
-    s3 = await S3Lab.start(kind);
-    if (s3.startSeconds !== null)
-      process.stdout.write(`CEPH cluster up (signed S3 answered) in ${s3.startSeconds.toFixed(1)} s\n`);
-  }, 240_000);
-  afterAll(async () => {
-    await s3?.stop();
-  }, 60_000);
-
+describeEachStore((s3, kind) => {
   describe('shipper', () => {
     it('ships every line once, in order, Chinese kept, Content-MD5 on every PUT', async () => {
       const dir = tempDir();
