@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Kills every process group a test file started and left running, pass or fail.
+    setupFiles: ['test/setup/leftovers.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Integration tests start real processes and bind loopback ports; two cores, so keep it modest.

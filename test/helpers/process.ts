@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { trackGroup } from './leftovers.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const NQGW = path.join(REPO, 'bin', 'nqgw.js');
@@ -19,7 +20,10 @@ export class NqgwProcess {
     this.child = spawn(process.execPath, [NQGW, ...args], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group, swept by test/setup/leftovers.ts when the file ends (see there).
+      detached: true,
     });
+    trackGroup(this.child);
     const onData = (chunk: Buffer): void => {
       this.output += chunk.toString('utf8');
       this.waiters = this.waiters.filter((w) => {

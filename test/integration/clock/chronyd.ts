@@ -1,9 +1,10 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { existsSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { spawnTracked } from '../../helpers/leftovers.js';
 
 /**
  * A real chronyd for the tests, started unprivileged-style: `-x` (never touches the system
@@ -90,7 +91,7 @@ export class TestChronyd {
     writeFileSync(conf, lines.join('\n') + '\n');
     const args = ['-x', '-d', '-f', conf];
     if (!root) args.push('-U');
-    const child = spawn(this.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnTracked(this.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.on('data', (d: Buffer) => (this.#log += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (this.#log += d.toString()));
     this.#child = child;

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { STATE_FILE } from '../../../appliance/src/sim/index.js';
 import { TestClient, makeOrder } from './client.js';
 import { makeTestPki, type TestPki } from './certs.js';
 import { DAY, eventually, SimHarness, simIni } from './harness.js';
+import { spawnTracked } from '../../helpers/leftovers.js';
 
 let pki: TestPki;
 
@@ -85,7 +86,7 @@ describe('state survives a restart', () => {
 function spawnSim(
   ini: string,
 ): Promise<{ child: ChildProcess; port: number; adminPort: number; out: string[] }> {
-  const child = spawn(
+  const child = spawnTracked(
     process.execPath,
     ['node_modules/vite-node/vite-node.mjs', 'test/integration/sim/run-sim.ts', ini],
     {
