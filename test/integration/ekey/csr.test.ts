@@ -181,5 +181,5 @@ describe.skipIf(missing !== null)('nqgw ekey csr: a certificate request signed o
 });
 
 describe.skipIf(missing === null)('EKey CSR tests skipped', () => {
-  it(`needs the real parts: ${missing ?? ''}`, () => undefined);
+  it.skip(`needs the real parts: ${missing ?? ''}`, () => undefined);
 });

@@ -105,5 +105,5 @@ describe.skipIf(missing !== null)('EKey pulled and put back under load, no resta
 });
 
 describe.skipIf(missing === null)('EKey hot-plug under load skipped', () => {
-  it(`needs the real parts: ${missing ?? ''}`, () => undefined);
+  it.skip(`needs the real parts: ${missing ?? ''}`, () => undefined);
 });

@@ -137,5 +137,5 @@ console.log(JSON.stringify(out));
 });
 
 describe.skipIf(missing === null)('EKey hot-plug finding skipped', () => {
-  it(`needs the real parts: ${missing ?? ''}`, () => undefined);
+  it.skip(`needs the real parts: ${missing ?? ''}`, () => undefined);
 });

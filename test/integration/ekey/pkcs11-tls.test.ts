@@ -315,5 +315,5 @@ describe.skipIf(missing !== null)('EKey on SoftHSM2 as the TLS key (PKCS#11 engi
 });
 
 describe.skipIf(missing === null)('EKey tests skipped', () => {
-  it(`needs the real parts: ${missing ?? ''}`, () => undefined);
+  it.skip(`needs the real parts: ${missing ?? ''}`, () => undefined);
 });

@@ -339,5 +339,5 @@ function helperPids(ppid: number): number[] {
 }
 
 describe.skipIf(missing === null)('TLS helper tests skipped', () => {
-  it(`needs the real parts: ${missing ?? ''}`, () => undefined);
+  it.skip(`needs the real parts: ${missing ?? ''}`, () => undefined);
 });

@@ -95,7 +95,5 @@ describe.runIf(SLOW)('provisioning in a debootstrap chroot (NQGW_SLOW_IMAGE_CHEC
 });
 
 describe.runIf(!SLOW)('provisioning in a debootstrap chroot', () => {
-  it('is opt-in: set NQGW_SLOW_IMAGE_CHECK=1 (takes minutes)', () => {
-    expect(SLOW).toBe(false);
-  });
+  it.skip('is opt-in: set NQGW_SLOW_IMAGE_CHECK=1 (takes minutes)', () => undefined);
 });
