@@ -1,9 +1,9 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { accessSync, constants, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from './ports.js';
 
 /**
  * A throwaway one-node Ceph cluster on loopback, the real S3 implementation the shipping tests run
@@ -32,14 +32,6 @@ export function cephSkipReason(): string | null {
   const missing = BINARIES.filter((b) => !onPath(b));
   if (missing.length === 0) return null;
   return `Ceph binaries missing (${missing.join(', ')}): run scripts/ci-deps/ceph.sh as root`;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 function run(cmd: string, args: string[], timeoutMs = 60_000): Promise<string> {
