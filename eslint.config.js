@@ -9,6 +9,17 @@ export default tseslint.config(
     },
   },
   {
+    // Type-aware rules: a promise nobody awaits and nobody catches ends the gateway (Node exits on
+    // an unhandled rejection). `ignoreVoid: false`: `void p` alone does not count as handled;
+    // a promise left to run on its own ends in `.catch(...)` that reports where the failure goes.
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': ['error', { ignoreVoid: false }],
+      '@typescript-eslint/no-misused-promises': 'error',
+    },
+  },
+  {
     // The rooms of appliance/src meet only at their doors; tests may open any file they test.
     files: ['appliance/src/**/*.ts'],
     rules: {

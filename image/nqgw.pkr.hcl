@@ -27,17 +27,17 @@ variable "image_version" {
 
 variable "appliance_bundle" {
   type        = string
-  description = "Path on the build host of the appliance bundle (tar.gz of package.json, bin/, dist/, node_modules/)."
+  description = "Path on the build host of the appliance bundle: nqgw-bundle.tar.gz from scripts/bundle.sh (package.json, bin/, dist/, appliance/templates and data, production node_modules/)."
 }
 
 variable "node_dist" {
   type        = string
-  description = "Path on the build host of the Node.js 20 linux-x64 tarball (node-v20.*-linux-x64.tar.xz)."
+  description = "Path on the build host of the Node.js linux-x64 tarball: node.tar.xz from scripts/node-dist.sh (the version pinned in image/build/node.env, which 20-node.sh checks)."
 }
 
 variable "node_sha256" {
   type        = string
-  description = "SHA-256 of var.node_dist (from the release's SHASUMS256.txt); 20-node.sh refuses a tarball that does not match, and a build without it."
+  description = "SHA-256 of var.node_dist (node.sha256 beside it, from scripts/node-dist.sh); 20-node.sh refuses a tarball that does not match, and a build without it."
 }
 
 variable "apt_mirror" {

@@ -22,6 +22,7 @@ apt-get install -y -qq --no-install-recommends \
   nftables \
   openssh-server \
   usbip \
+  stunnel4 \
   kmod \
   udev \
   usbutils \
@@ -29,6 +30,10 @@ apt-get install -y -qq --no-install-recommends \
   pcscd \
   libengine-pkcs11-openssl \
   xz-utils \
+  cifs-utils \
+  nfs-common \
+  e2fsprogs \
+  prometheus-node-exporter \
   tar \
   >/dev/null
 echo "10-base: packages installed from ${NQGW_APT_MIRROR} and ${NQGW_APT_SECURITY_MIRROR}"

@@ -22,15 +22,24 @@ if ! echo "${NQGW_NODE_SHA256}  ${tarball}" | sha256sum --check --quiet - >/dev/
 fi
 echo "20-node: ${tarball} matches SHA-256 ${NQGW_NODE_SHA256}"
 
+# The version pinned for the image and the tests (image/build/node.env, uploaded with the stage;
+# scripts/node-dist.sh makes the tarball from it): the one place that names it.
+pin="${NQGW_STAGE}/build/node.env"
+expected="$(sed -n 's/^NODE_VERSION=//p' "$pin" 2>/dev/null || true)"
+if [[ ! "$expected" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]]; then
+  echo "20-node: ${pin} names no NODE_VERSION (it comes with image/build/)" >&2
+  exit 1
+fi
+
 rm -rf /opt/node
 install -d -m 0755 /opt/node
 tar -xJf "$tarball" -C /opt/node --strip-components=1 --no-same-owner
 chown -R root:root /opt/node
 ln -sfn /opt/node/bin/node /usr/local/bin/node
 
-major="$(/opt/node/bin/node -p 'process.versions.node.split(".")[0]')"
-if [[ "$major" != 20 ]]; then
-  echo "20-node: expected Node 20, the tarball holds Node ${major}" >&2
+got="$(/opt/node/bin/node -p 'process.versions.node')"
+if [[ "$got" != "$expected" ]]; then
+  echo "20-node: expected Node ${expected} (${pin}), the tarball holds Node ${got}" >&2
   exit 1
 fi
 echo "20-node: node $(/opt/node/bin/node --version) in /opt/node"

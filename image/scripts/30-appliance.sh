@@ -35,6 +35,11 @@ if [[ ! -f /opt/nqgw/bin/nqgw.js ]]; then
   echo "30-appliance: the bundle has no bin/nqgw.js" >&2
   exit 1
 fi
+# The bundle (scripts/bundle.sh) runs on the Node 20-node.sh installed: caught here, not at cutover.
+if ! bundle_version="$(/opt/node/bin/node /opt/nqgw/bin/nqgw.js --version 2>&1)"; then
+  echo "30-appliance: /opt/nqgw/bin/nqgw.js --version failed under $(/opt/node/bin/node --version): ${bundle_version}" >&2
+  exit 1
+fi
 
 # The command operators and units call.
 cat >/usr/local/bin/nqgw <<'WRAPPER'
@@ -49,4 +54,4 @@ install -d -m 0750 -o root -g nqgw /etc/nqgw
 install -d -m 0700 -o root -g root /var/lib/nqgw-firstboot
 printf 'NQGW_IMAGE_VERSION=%s\n' "$NQGW_IMAGE_VERSION" >/etc/nqgw/image-release
 chmod 0644 /etc/nqgw/image-release
-echo "30-appliance: /opt/nqgw installed, user nqgw ready, image ${NQGW_IMAGE_VERSION}"
+echo "30-appliance: /opt/nqgw installed (${bundle_version}), user nqgw ready, image ${NQGW_IMAGE_VERSION}"

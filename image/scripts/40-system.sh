@@ -10,6 +10,7 @@ s="$NQGW_STAGE"
 install -m 0644 "$s/systemd/nqgw.service" /etc/systemd/system/nqgw.service
 install -m 0644 "$s/systemd/nqgw-firstboot.service" /etc/systemd/system/nqgw-firstboot.service
 install -m 0644 "$s/systemd/nqgw-usbip.service" /etc/systemd/system/nqgw-usbip.service
+install -m 0644 "$s/systemd/nqgw-usbip-tunnel.service" /etc/systemd/system/nqgw-usbip-tunnel.service
 install -m 0644 "$s/systemd/nqgw-daily.service" /etc/systemd/system/nqgw-daily.service
 install -m 0644 "$s/systemd/nqgw-daily.timer" /etc/systemd/system/nqgw-daily.timer
 
@@ -21,6 +22,8 @@ install -m 0755 "$s/files/nqgw-firstboot.sh" /usr/local/libexec/nqgw/nqgw-firstb
 install -m 0755 "$s/files/nqgw-usbip.sh" /usr/local/libexec/nqgw/nqgw-usbip.sh
 install -m 0755 "$s/files/nqgw-api-token.sh" /usr/local/libexec/nqgw/nqgw-api-token.sh
 install -m 0644 "$s/files/nqgw-render-host.mjs" /usr/local/libexec/nqgw/nqgw-render-host.mjs
+install -m 0644 "$s/files/nqgw-render-mounts.mjs" /usr/local/libexec/nqgw/nqgw-render-mounts.mjs
+install -m 0755 "$s/files/nqgw-state-volume.sh" /usr/local/libexec/nqgw/nqgw-state-volume.sh
 install -m 0644 "$s/templates/"*.tmpl /usr/local/share/nqgw/templates/
 
 # nftables.service loads /etc/nftables.conf, which includes /etc/nftables.d/nqgw.nft: until
@@ -43,4 +46,21 @@ fi
 # (systemctl enable works the same inside a chroot, where nothing runs.)
 systemctl enable --quiet nqgw-firstboot.service nqgw-usbip.service nftables.service \
   chrony.service chrony-wait.service ssh.service nqgw-daily.timer
+# The counter's share over NFS is NFSv4 only (tcp 2049, no portmapper): nfs-common's rpcbind,
+# enabled by its package, would only listen on port 111 for nothing. Disabled, not masked, so
+# nothing that might ask for it fails.
+if [[ -e /lib/systemd/system/rpcbind.service ]]; then
+  systemctl disable --quiet rpcbind.service rpcbind.socket
+fi
+
+# Host monitoring (docs/ops.md): Debian's prometheus-node-exporter. Until first boot renders its
+# command line from host.json (the replica's address, the collectors, nqgw.prom in its textfile
+# directory) it listens on loopback only, and the drop-in starts it after first boot so it never
+# comes up on every address of a fresh replica.
+printf '# Replaced at first boot by nqgw-render-host (docs/ops.md).\nARGS="--web.listen-address=127.0.0.1:9100"\n' \
+  >/etc/default/prometheus-node-exporter
+install -d -m 0755 /etc/systemd/system/prometheus-node-exporter.service.d
+printf '[Unit]\n# The listen address and collectors come from first boot (nqgw-render-host).\nAfter=nqgw-firstboot.service\n' \
+  >/etc/systemd/system/prometheus-node-exporter.service.d/nqgw.conf
+systemctl enable --quiet prometheus-node-exporter.service
 echo "40-system: units, udev rules and templates installed"

@@ -4,7 +4,7 @@ import { open } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decodeOrder, decodeReturn, NQHB_LAYOUT, NQWT_LAYOUT } from '../../appliance/src/dbf/index.js';
+import { CLBZ, decodeOrder, decodeReturn, NQHB_LAYOUT, NQWT_LAYOUT } from '../../appliance/src/dbf/index.js';
 import { initLab, type LabDescription, type LabOptions } from '../../appliance/src/lab/index.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -124,7 +124,7 @@ export class FileWatcher {
         let advanced = true;
         for (let i = 0; i < count; i++) {
           const row = decodeOrder(buf, i * L);
-          if (row.CLBZ === '1') {
+          if (row.CLBZ === CLBZ.SENT) {
             if (!this.flaggedAt.has(row.LSH)) this.flaggedAt.set(row.LSH, now);
             if (advanced) this.nextOrder++;
           } else advanced = false;

@@ -1,4 +1,4 @@
-import { OrderFileAppender, type OrderRow } from '../../appliance/src/dbf/index.js';
+import { CLBZ, OrderFileAppender, type OrderRow } from '../../appliance/src/dbf/index.js';
 import { makeOrder, type LabDescription, type LabOptions } from '../../appliance/src/lab/index.js';
 import { benchLab, FileWatcher, peakRssMb, percentile, round } from './harness.js';
 
@@ -15,7 +15,10 @@ function orders(lab: LabDescription, from: number, n: number): OrderRow[] {
  * Sustained end to end: the broker's program appends as fast as it can (2,000-order chunks) and
  * the clock stops when NQHB.DBF holds a confirmation for every order.
  */
-export async function throughput(total: number, labOptions: LabOptions = {}): Promise<Record<string, number>> {
+export async function throughput(
+  total: number,
+  labOptions: LabOptions = {},
+): Promise<Record<string, number>> {
   const bench = await benchLab(undefined, labOptions);
   try {
     await bench.startGateway();
@@ -62,7 +65,7 @@ export async function latency(
     const appender = await OrderFileAppender.open(lab.orders);
     for (let done = 0; done < prefill; done += 20_000) {
       const rows = orders(lab, 10_000_000 + done, Math.min(20_000, prefill - done));
-      for (const r of rows) r.CLBZ = '1';
+      for (const r of rows) r.CLBZ = CLBZ.SENT;
       await appender.append(rows);
     }
     await appender.close();

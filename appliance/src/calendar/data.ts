@@ -1,7 +1,7 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AppError } from '../shared/index.js';
+import { AppError, findUp } from '../shared/index.js';
 import { dayNumber, isWeekend, yearOf } from './dates.js';
 import { CalendarDataError } from './errors.js';
 
@@ -130,14 +130,8 @@ export function readYearDir(dir: string, origin: YearData['origin']): YearData[]
 export function shippedCalendarDir(): string {
   const fromEnv = process.env['NQGW_CALENDAR_DATA_DIR'];
   if (fromEnv) return fromEnv;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 8; i++) {
-    const candidate = join(dir, 'appliance', 'data', 'calendar');
-    if (existsSync(candidate) && statSync(candidate).isDirectory()) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) break;
-    dir = parent;
-  }
+  const found = findUp(dirname(fileURLToPath(import.meta.url)), join('appliance', 'data', 'calendar'), 'dir');
+  if (found !== null) return found;
   throw new AppError(
     'NQ154',
     'cannot find the directory appliance/data/calendar',

@@ -1,14 +1,18 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import {
+  checkSecretSources,
   ConfigError,
   formatConfigProblems,
+  INI_ENCODING_CODES,
   listTemplates,
+  readIniFile,
   loadConfig,
   renderTemplate,
   TemplateError,
   type TwConfig,
 } from '../config/index.js';
+import { resolveConfigPath } from './usage.js';
 
 /**
  * `nqgw config check FILE`, `nqgw config render --template NAME --values FILE.json [--out FILE]`
@@ -42,12 +46,25 @@ export function summarizeConfig(cfg: TwConfig): string {
   );
 }
 
+/** Which encoding tw.ini was read in: GBK (a Windows-edited file) is said so, with its code. */
+export function encodingLine(file: string): string {
+  const d = readIniFile(file);
+  if ('problem' in d) return `encoding: unreadable (${d.problem.code})`;
+  return d.encoding === 'GBK'
+    ? `encoding: GBK [${INI_ENCODING_CODES.GBK_READ}] (saved on Windows as ANSI/GBK; read as GBK, the file is left as it is)`
+    : `encoding: ${d.encoding}`;
+}
+
 /** `config check FILE`: the exit code. */
 export function runConfigCheck(file: string, io: CliOutput = stdio): number {
   try {
     const cfg = loadConfig(file);
+    // The secrets tw.ini names (EKey PIN, object-storage keys): present and readable by the gateway.
+    const secrets = checkSecretSources(cfg);
+    if (secrets.length > 0) throw new ConfigError(secrets);
     io.out(`OK: ${file}`);
     io.out(summarizeConfig(cfg));
+    io.out(encodingLine(file));
     return EXIT_OK;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
@@ -126,9 +143,9 @@ export function registerConfigCommands(program: Command, io: CliOutput = stdio):
   config
     .command('check')
     .description('check a tw.ini: every problem with its line and what to do (exit 2 if any)')
-    .argument('<file>', 'path of tw.ini')
-    .action((file: string) => {
-      process.exitCode = runConfigCheck(file, io);
+    .argument('[file]', `path of tw.ini (default: $NQGW_CONFIG, else /etc/nqgw/tw.ini)`)
+    .action((file: string | undefined) => {
+      process.exitCode = runConfigCheck(file ?? resolveConfigPath(undefined).path, io);
     });
 
   config

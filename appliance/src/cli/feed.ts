@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config/index.js';
 import { OrderFileAppender, readOrderFile } from '../dbf/index.js';
 import { makeOrder } from '../lab/index.js';
-import { EXIT, printError } from './output.js';
+import { configOption, loadCliConfig, positiveNumber, wholeNumber } from './usage.js';
 
 /**
  * `nqgw feed`: append valid orders to NQWT.DBF as the broker's counter program would, at a given
@@ -47,27 +46,15 @@ export async function feedOrders(
 }
 
 export function registerFeedCommand(program: Command): void {
-  program
-    .command('feed')
-    .description("append valid orders to NQWT.DBF as the broker's program would")
-    .requiredOption('--config <file>', 'tw.ini')
-    .requiredOption('--count <n>', 'number of orders', (v) => Number.parseInt(v, 10))
-    .option('--rate <r>', 'orders per second (default: as fast as possible)', (v) => Number.parseFloat(v))
-    .action(async (opts: { config: string; count: number; rate?: number }) => {
-      try {
-        if (!Number.isInteger(opts.count) || opts.count < 1)
-          throw new Error('--count must be a positive integer');
-        const config = loadConfig(opts.config);
-        const done = await feedOrders(
-          config.files.orders,
-          config.station.units,
-          opts.count,
-          opts.rate ?? null,
-        );
-        process.stdout.write(`appended ${done} orders to ${config.files.orders}\n`);
-      } catch (err) {
-        printError(err);
-        process.exitCode = EXIT.BAD_INPUT;
-      }
+  configOption(
+    program.command('feed').description("append valid orders to NQWT.DBF as the broker's program would"),
+  )
+    .requiredOption('--count <n>', 'number of orders', wholeNumber(1))
+    .option('--rate <r>', 'orders per second (default: as fast as possible)', positiveNumber)
+    .action(async (opts: { config?: string; count: number; rate?: number }) => {
+      // Failures go to main.ts's one handler (a wrong tw.ini: exit 2, said once).
+      const config = loadCliConfig(opts.config);
+      const done = await feedOrders(config.files.orders, config.station.units, opts.count, opts.rate ?? null);
+      process.stdout.write(`appended ${done} orders to ${config.files.orders}\n`);
     });
 }

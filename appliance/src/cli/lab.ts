@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { initLab, LAB_EKEY_KINDS, type LabEkeyKind } from '../lab/index.js';
 import { AppError } from '../shared/index.js';
-import { EXIT, printError } from './output.js';
+import { EXIT, printError, shellArg } from './output.js';
 
 interface S3Options {
   s3Endpoint?: string;
@@ -21,7 +21,8 @@ export function registerLabCommands(program: Command): void {
     .option('--s3-endpoint <url>', 'object storage for log shipping ([logs] endpoint)')
     .option('--s3-bucket <name>', 'bucket for log shipping ([logs] bucket)', 'nqgw-logs')
     .option('--ekey <kind>', 'the station key on a token, tw.ini in [tls] mode = ekey (kind: softhsm)')
-    .action(async (dir: string, opts: { station: string; units: string } & S3Options) => {
+    .option('--force', 'rewrite a lab already in DIR (new ports, certificates, tw.ini)')
+    .action(async (dir: string, opts: { station: string; units: string; force?: boolean } & S3Options) => {
       try {
         const units = opts.units.split(',').map((u) => u.trim());
         const s3 = opts.s3Endpoint ? { s3: { endpoint: opts.s3Endpoint, bucket: opts.s3Bucket } } : {};
@@ -33,18 +34,23 @@ export function registerLabCommands(program: Command): void {
           );
         }
         const ekey = opts.ekey !== undefined ? { ekey: opts.ekey as LabEkeyKind } : {};
-        const described = await initLab(dir, { station: opts.station, units, ...s3, ...ekey });
+        const force = opts.force === true ? { force: true } : {};
+        const described = await initLab(dir, { station: opts.station, units, ...s3, ...ekey, ...force });
         process.stdout.write(`lab written to ${described.dir}\n`);
+        const { sim, management } = described;
+        process.stdout.write(
+          `  ports:     simulator ${sim.port}, simulator admin ${sim.adminPort}, management ${management.port}\n`,
+        );
         if (described.ekey) {
           // Where the PIN is, never the PIN itself.
           process.stdout.write(
             `  EKey:      SoftHSM2 token '${described.ekey.tokenLabel}', key id ${described.ekey.keyId}, PIN in ${described.ekey.pinFile}\n`,
           );
-          process.stdout.write(`  check:     nqgw ekey status --config ${described.twIni}\n`);
+          process.stdout.write(`  check:     nqgw ekey status --config ${shellArg(described.twIni)}\n`);
         }
-        process.stdout.write(`  simulator: nqgw sim --config ${described.simIni}\n`);
-        process.stdout.write(`  gateway:   nqgw run --config ${described.twIni}\n`);
-        process.stdout.write(`  orders:    nqgw feed --config ${described.twIni} --count 100\n`);
+        process.stdout.write(`  simulator: nqgw sim --config ${shellArg(described.simIni)}\n`);
+        process.stdout.write(`  gateway:   nqgw run --config ${shellArg(described.twIni)}\n`);
+        process.stdout.write(`  orders:    nqgw feed --config ${shellArg(described.twIni)} --count 100\n`);
       } catch (err) {
         printError(err);
         process.exitCode = EXIT.BAD_INPUT;

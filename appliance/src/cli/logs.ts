@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { loadConfig } from '../config/index.js';
 import {
   followSegments,
   ObjectStore,
@@ -12,6 +11,7 @@ import {
 } from '../logs/index.js';
 import { cstClock } from '../shared/index.js';
 import { EXIT, printError } from './output.js';
+import { loadCliConfig, UsageError, USAGE_CODES, wholeNumber, yyyymmdd } from './usage.js';
 
 function formatLine(raw: string): string {
   try {
@@ -65,21 +65,17 @@ export function registerLogsCommands(program: Command): void {
     .command('tail')
     .description('print the last lines of the local structured log')
     .requiredOption('--config <file>', 'tw.ini')
-    .option('-n, --lines <n>', 'number of lines', (v) => Number.parseInt(v, 10), 50)
+    .option('-n, --lines <n>', 'number of lines', wholeNumber(0), 50)
     .option('--json', 'print the JSON lines as stored')
     .option('-f, --follow', 'then keep printing new lines (polled every 250 ms) until SIGINT/SIGTERM')
     .action(async (opts: { config: string; lines: number; json?: boolean; follow?: boolean }) => {
-      try {
-        const settings = parseLogSettings(loadConfig(opts.config));
-        const print = (line: string): void => {
-          process.stdout.write(`${opts.json ? line : formatLine(line)}\n`);
-        };
-        if (opts.follow) await follow(settings.dir, opts.lines, print);
-        else for (const line of lastLines(settings.dir, opts.lines)) print(line);
-      } catch (err) {
-        printError(err);
-        process.exitCode = EXIT.BAD_INPUT;
-      }
+      // Failures go to main.ts's one handler (exit 2 for a wrong call or tw.ini).
+      const settings = parseLogSettings(loadCliConfig(opts.config));
+      const print = (line: string): void => {
+        process.stdout.write(`${opts.json ? line : formatLine(line)}\n`);
+      };
+      if (opts.follow) await follow(settings.dir, opts.lines, print);
+      else for (const line of lastLines(settings.dir, opts.lines)) print(line);
     });
   logs
     .command('ship-status')
@@ -88,7 +84,7 @@ export function registerLogsCommands(program: Command): void {
     .option('--json', 'print as JSON')
     .action((opts: { config: string; json?: boolean }) => {
       try {
-        const settings = parseLogSettings(loadConfig(opts.config));
+        const settings = parseLogSettings(loadCliConfig(opts.config));
         const file = shipStatusPath(settings.dir);
         if (!settings.store) process.stdout.write('shipping is off ([logs] has no endpoint/bucket)\n');
         if (!existsSync(file)) {
@@ -126,15 +122,19 @@ export function registerLogsCommands(program: Command): void {
       "upload the day's set (NQWT.DBF, NQHB.DBF, journal, logs) with a manifest of sha256 checksums",
     )
     .requiredOption('--config <file>', 'tw.ini')
-    .option('--date <yyyymmdd>', 'the day whose logs go in the set (default: today, CST)')
+    .option('--date <yyyymmdd>', 'the day whose logs go in the set (default: today, CST)', yyyymmdd)
     .option('--json', 'print the manifest as JSON')
     .action(async (opts: { config: string; date?: string; json?: boolean }) => {
       let store: ObjectStore | null = null;
       try {
-        const config = loadConfig(opts.config);
+        const config = loadCliConfig(opts.config);
         const settings = parseLogSettings(config);
-        if (!settings.store) throw new Error('[logs] has no endpoint/bucket: nowhere to archive to');
-        if (opts.date && !/^\d{8}$/.test(opts.date)) throw new Error('--date must be YYYYMMDD');
+        if (!settings.store)
+          throw new UsageError(
+            USAGE_CODES.NOT_CONFIGURED,
+            `nowhere to archive to: [logs] in ${config.source} has no endpoint and bucket (object storage)`,
+            'add endpoint = URL and bucket = NAME under [logs] (docs/logs.md), then nqgw config check',
+          );
         store = new ObjectStore(settings.store);
         const res = await uploadArchive(config, settings, store, opts.date ? { date: opts.date } : {});
         if (opts.json)

@@ -9,7 +9,7 @@ import {
   type EventPage,
 } from '../ops/index.js';
 import { cstClock } from '../shared/index.js';
-import { EXIT, printError } from './output.js';
+import { EXIT, printError, shellArg } from './output.js';
 
 interface Common {
   config: string;
@@ -95,7 +95,10 @@ export function registerOpsCommands(program: Command): void {
               `${String(l.id).padStart(6)} ${cstClock(l.time)} ${l.level.padEnd(5)}${l.code ? ` [${l.code}]` : ''} ${l.text}\n`,
             );
           }
-          process.stdout.write(`-- next: nqgw events --since ${page.next}\n`);
+          // A whole command the operator can paste (the same tw.ini, the same page size).
+          process.stdout.write(
+            `-- next: nqgw events --config ${shellArg(opts.config)} --since ${page.next} --limit ${opts.limit}\n`,
+          );
         }
         return EXIT.OK;
       }),

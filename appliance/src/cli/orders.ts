@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config/index.js';
 import { peekOrderRecords } from '../dbf/index.js';
 import { journalFileFor, readJournal } from '../gateway/index.js';
-import { AppError, cstDate } from '../shared/index.js';
-import { EXIT, printError } from './output.js';
+import { cstDate } from '../shared/index.js';
+import { EXIT } from './output.js';
+import { loadCliConfig, UsageError } from './usage.js';
 
 /** One line of `nqgw orders --unsent`. */
 export interface UnsentLine {
@@ -16,9 +16,10 @@ export interface UnsentLine {
   clbz: string;
 }
 
-class OrdersUsageError extends AppError {
+/** `nqgw orders` called wrongly: exit 2 through main.ts's handler (code NQ523, kept for scripts). */
+class OrdersUsageError extends UsageError {
   constructor(text: string) {
-    super('NQ523', text, 'Usage: nqgw orders --unsent --config tw.ini [--date YYYYMMDD] [--json]');
+    super('NQ523', text, 'Usage: nqgw orders --unsent [--config tw.ini] [--date YYYYMMDD] [--json]');
   }
 }
 
@@ -64,21 +65,16 @@ export function registerOrdersCommand(program: Command): void {
     .option('--date <yyyymmdd>', 'trading day (CST), default today')
     .option('--json', 'machine-readable output')
     .action(async (opts: { config: string; unsent?: boolean; date?: string; json?: boolean }) => {
-      try {
-        if (!opts.unsent)
-          throw new OrdersUsageError('nqgw orders needs --unsent (the only listing there is)');
-        if (opts.date !== undefined && !/^\d{8}$/.test(opts.date))
-          throw new OrdersUsageError(`--date ${opts.date}: expected YYYYMMDD`);
-        const config = loadConfig(opts.config);
-        const date = opts.date ?? cstDate(Date.now());
-        const lines = await listUnsent(config.files.stateDir, config.files.orders, date);
-        if (opts.json)
-          process.stdout.write(`${JSON.stringify({ date, count: lines.length, records: lines })}\n`);
-        else process.stdout.write(render(date, lines));
-        process.exitCode = EXIT.OK;
-      } catch (err) {
-        printError(err);
-        process.exitCode = EXIT.BAD_INPUT;
-      }
+      // Failures go to main.ts's one handler: a wrong call or tw.ini exits 2, said once.
+      if (!opts.unsent) throw new OrdersUsageError('nqgw orders needs --unsent (the only listing there is)');
+      if (opts.date !== undefined && !/^\d{8}$/.test(opts.date))
+        throw new OrdersUsageError(`--date ${opts.date}: expected YYYYMMDD`);
+      const config = loadCliConfig(opts.config);
+      const date = opts.date ?? cstDate(Date.now());
+      const lines = await listUnsent(config.files.stateDir, config.files.orders, date);
+      if (opts.json)
+        process.stdout.write(`${JSON.stringify({ date, count: lines.length, records: lines })}\n`);
+      else process.stdout.write(render(date, lines));
+      process.exitCode = EXIT.OK;
     });
 }

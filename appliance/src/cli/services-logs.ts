@@ -2,7 +2,7 @@ import type { TwConfig } from '../config/index.js';
 import type { Gateway } from '../gateway/index.js';
 import { LogService, ObjectStore, parseLogSettings, uploadArchive, type ShipMetrics } from '../logs/index.js';
 import { cstMinuteOfDay } from '../shared/index.js';
-import type { Service } from './services.js';
+import type { Service } from './service.js';
 
 /**
  * Log shipping beside the gateway (issue 6): every line of the operator log goes, through
@@ -10,14 +10,13 @@ import type { Service } from './services.js';
  * storage. stop() closes the open segment and ships within flush_timeout_s (SIGTERM flush), then
  * uploads the end-of-day archive when the stop comes after archive_after (CST).
  */
-let current: LogService | null = null;
-
-/** The shipping metrics of the running log service (for the ops room to publish), or null. */
-export function logMetrics(): ShipMetrics | null {
-  return current?.metrics() ?? null;
+export interface LogServices {
+  services: Service[];
+  /** The shipping metrics while the log service runs (for the ops room to publish), else null. */
+  metrics: () => ShipMetrics | null;
 }
 
-export async function startLogServices(gateway: Gateway, config: TwConfig): Promise<Service[]> {
+export async function startLogServices(gateway: Gateway, config: TwConfig): Promise<LogServices> {
   const settings = parseLogSettings(config);
   const service = new LogService({
     settings,
@@ -34,13 +33,13 @@ export async function startLogServices(gateway: Gateway, config: TwConfig): Prom
     gateway.log.warn(`启动阶段日志超过 ${before.length} 行, 更早的行只在 gateway.log 中`, 'NQ814');
   }
   const unsubscribe = gateway.log.subscribe((line) => service.log(line));
-  current = service;
-  return [
+  let running = true;
+  const services: Service[] = [
     {
       name: 'logs',
       stop: async () => {
         unsubscribe();
-        current = null;
+        running = false;
         // One budget for the whole stop (flush, then the archive): systemd's TimeoutStopSec is 30 s.
         const stopDeadline = Date.now() + settings.flushTimeoutMs;
         const drained = await service.stop();
@@ -69,4 +68,5 @@ export async function startLogServices(gateway: Gateway, config: TwConfig): Prom
       },
     },
   ];
+  return { services, metrics: () => (running ? service.metrics() : null) };
 }

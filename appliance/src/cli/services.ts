@@ -2,21 +2,21 @@ import type { TwConfig } from '../config/index.js';
 import type { Gateway } from '../gateway/index.js';
 import { startLogServices } from './services-logs.js';
 import { startOpsServices } from './services-ops.js';
+import type { Service } from './service.js';
+
+export type { Service } from './service.js';
 
 /**
  * What runs beside the gateway in `nqgw run`: log shipping and the operations API. Each kind
  * lives in its own file (services-*.ts) so they can grow apart; all are stopped, in reverse
  * order, after the gateway has stopped, so the last lines and the last status still go out.
  */
-export interface Service {
-  name: string;
-  stop(): Promise<void>;
-}
-
 export async function startServices(gateway: Gateway, config: TwConfig): Promise<Service[]> {
   const services: Service[] = [];
-  services.push(...(await startLogServices(gateway, config)));
-  services.push(...(await startOpsServices(gateway, config)));
+  const logs = await startLogServices(gateway, config);
+  services.push(...logs.services);
+  // The ops API publishes the shipping metrics: handed over here, not through a module global.
+  services.push(...(await startOpsServices(gateway, config, logs.metrics)));
   return services;
 }
 

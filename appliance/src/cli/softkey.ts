@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { AppError, type Clock, systemClock } from '../shared/index.js';
-import { loadConfig } from '../config/index.js';
+import { loadConfig, type TwConfig } from '../config/index.js';
 import { SoftEncryption, type SoftStatus } from '../ekey/index.js';
+import { approvalFields, checkApproval, cliSource, writeAudit, type Approval } from '../cutover/index.js';
 import { EXIT } from './output.js';
 import type { CliIo } from './calendar.js';
 import { registerSoftkeyMaterialCommands } from './softkey-material.js';
@@ -32,6 +33,8 @@ const REFUSAL_CODES = new Set([
   'NQ166',
   'NQ167',
   'NQ168',
+  'NQ620', // approval: no approver while require_checker = yes
+  'NQ621', // approval: the approver is the operator
 ]);
 
 function exitFor(err: AppError): number {
@@ -58,32 +61,96 @@ function open(config: string, clock: Clock): SoftEncryption {
   return SoftEncryption.fromConfig(loadConfig(config), clock);
 }
 
+/**
+ * apply, confirm-today and close are duty actions (issue 13): approved when tw.ini requires it
+ * (`require_checker = yes`: an approver other than the operator) and written to the audit log
+ * (state_dir/audit.log) with their outcome, refusals included. The soft ledger keeps its own record.
+ */
+function audited(
+  io: CliIo,
+  action: string,
+  opts: { config: string; operator: string; approver?: string },
+  args: Record<string, unknown>,
+  fn: (config: TwConfig, approval: Approval) => string,
+): number {
+  let config: TwConfig | null = null;
+  let approval: Approval | undefined;
+  const record = (result: 'ok' | 'refused' | 'failed', detail: string): void => {
+    if (config === null) return;
+    try {
+      writeAudit(config.files.stateDir, {
+        time: new Date().toISOString(),
+        ...(approval
+          ? approvalFields(approval)
+          : {
+              operator: opts.operator,
+              ...(opts.approver?.trim() ? { approver: opts.approver.trim() } : {}),
+            }),
+        source: cliSource(),
+        action,
+        args,
+        result,
+        detail,
+      });
+    } catch (err) {
+      io.err(`[NQ622] ${(err as Error).message}`);
+    }
+  };
+  const code = guarded(io, () => {
+    config = loadConfig(opts.config);
+    try {
+      approval = checkApproval(config.management.requireChecker, opts.operator, opts.approver);
+      record('ok', fn(config, approval));
+    } catch (err) {
+      const refused = err instanceof AppError && REFUSAL_CODES.has(err.code);
+      record(
+        refused ? 'refused' : 'failed',
+        `${err instanceof AppError ? `[${err.code}] ` : ''}${(err as Error).message}`,
+      );
+      throw err;
+    }
+    return EXIT.OK;
+  });
+  return code;
+}
+
 export interface SoftApplyOptions {
   config: string;
   start: string;
   end: string;
   reason: string;
   operator: string;
+  /** Who approved (批准人); required by `require_checker = yes`. */
+  approver?: string;
 }
 
 export function runSoftApply(opts: SoftApplyOptions, deps: SoftkeyDeps = {}): number {
   const io = deps.io ?? stdio;
-  return guarded(io, () => {
-    const w = open(opts.config, deps.clock ?? systemClock).apply(opts);
+  const args = { start: opts.start, end: opts.end, reason: opts.reason };
+  return audited(io, 'softkey-apply', opts, args, (config) => {
+    const w = SoftEncryption.fromConfig(config, deps.clock ?? systemClock).apply({
+      start: opts.start,
+      end: opts.end,
+      reason: opts.reason,
+      operator: opts.operator,
+    });
     io.out(
       `软加密申请 #${w.id} 已记录: ${w.start} 至 ${w.end}, ${w.tradingDays} 个交易日, 原因: ${w.reason}, 操作员: ${w.operator}`,
     );
     io.out(
       '每个交易日须向深证通申请当天开通, 然后执行: nqgw softkey confirm-today --config F --operator NAME',
     );
-    return EXIT.OK;
+    return `soft-encryption application #${w.id} ${w.start}..${w.end} (${w.tradingDays} trading days)`;
   });
 }
 
-export function runSoftConfirm(opts: { config: string; operator: string }, deps: SoftkeyDeps = {}): number {
+export function runSoftConfirm(
+  opts: { config: string; operator: string; approver?: string },
+  deps: SoftkeyDeps = {},
+): number {
   const io = deps.io ?? stdio;
-  return guarded(io, () => {
-    const soft = open(opts.config, deps.clock ?? systemClock);
+  return audited(io, 'softkey-confirm-today', opts, {}, (config) => {
+    const soft = SoftEncryption.fromConfig(config, deps.clock ?? systemClock);
     const r = soft.confirmToday(opts.operator);
     const today = soft.today();
     const by = r.window.confirmations.get(today);
@@ -92,18 +159,25 @@ export function runSoftConfirm(opts: { config: string; operator: string }, deps:
         ? `今天 ${today} 已确认 (${by?.operator ?? '?'}), 软加密申请 #${r.window.id} 第 ${r.day.dayIndex} 个交易日`
         : `今天 ${today} 已确认向深证通申请开通软加密: 申请 #${r.window.id} 第 ${r.day.dayIndex} 个交易日, 剩余 ${r.day.remaining} 个交易日`,
     );
-    return EXIT.OK;
+    return `${today} confirmed for application #${r.window.id}${r.already ? ' (already)' : ''}`;
   });
 }
 
-export function runSoftClose(opts: { config: string; operator: string }, deps: SoftkeyDeps = {}): number {
+export function runSoftClose(
+  opts: { config: string; operator: string; approver?: string },
+  deps: SoftkeyDeps = {},
+): number {
   const io = deps.io ?? stdio;
-  return guarded(io, () => {
-    if (opts.operator.trim() === '') throw new AppError('NQ169', '--operator: say who you are');
-    const w = open(opts.config, deps.clock ?? systemClock).close(opts.operator);
+  if (opts.operator.trim() === '') {
+    return guarded(io, () => {
+      throw new AppError('NQ169', '--operator: say who you are');
+    });
+  }
+  return audited(io, 'softkey-close', opts, {}, (config) => {
+    const w = SoftEncryption.fromConfig(config, deps.clock ?? systemClock).close(opts.operator);
     io.out(`软加密申请 #${w.id} (${w.start} 至 ${w.end}) 已关闭, 操作员: ${opts.operator}`);
     io.out('如需提前恢复证书认证, 请联系深证通修改本流程截止时间.');
-    return EXIT.OK;
+    return `soft-encryption application #${w.id} closed`;
   });
 }
 
@@ -155,6 +229,7 @@ export function registerSoftkeyCommands(program: Command): void {
     .requiredOption('--end <date>', 'last day, YYYY-MM-DD (CST)')
     .requiredOption('--reason <text>', '申请软加密的原因')
     .requiredOption('--operator <name>', 'who records it')
+    .option('--approver <name>', 'who approved it (required with require_checker = yes)')
     .action((opts: SoftApplyOptions) => {
       process.exitCode = runSoftApply(opts);
     });
@@ -163,7 +238,8 @@ export function registerSoftkeyCommands(program: Command): void {
     .description("confirm that today's soft-encryption application to 深证通 was made")
     .requiredOption('--config <file>', 'tw.ini')
     .requiredOption('--operator <name>', 'who confirms')
-    .action((opts: { config: string; operator: string }) => {
+    .option('--approver <name>', 'who approved it (required with require_checker = yes)')
+    .action((opts: { config: string; operator: string; approver?: string }) => {
       process.exitCode = runSoftConfirm(opts);
     });
   softkey
@@ -179,7 +255,8 @@ export function registerSoftkeyCommands(program: Command): void {
     .description('close the soft-encryption window (back to the EKey)')
     .requiredOption('--config <file>', 'tw.ini')
     .requiredOption('--operator <name>', 'who closes it')
-    .action((opts: { config: string; operator: string }) => {
+    .option('--approver <name>', 'who approved it (required with require_checker = yes)')
+    .action((opts: { config: string; operator: string; approver?: string }) => {
       process.exitCode = runSoftClose(opts);
     });
   registerSoftkeyMaterialCommands(softkey); // csr, pkcs12: the certificate material (own file)

@@ -1,32 +1,45 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config/index.js';
 import { readStatusSnapshot, type GatewayStatus } from '../gateway/index.js';
+import { marketWords } from '../link/index.js';
 import { OpsClient } from '../ops/index.js';
-import { cstClock } from '../shared/index.js';
-import { EXIT, printError } from './output.js';
+import { cstClock, cstDate, isAlive, software } from '../shared/index.js';
+import { EXIT, shellArg } from './output.js';
+import { padColumns } from './width.js';
+import { configOption, loadCliConfig } from './usage.js';
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/** Columns of the screen's three-column rows (terminal columns: CJK counts two). */
+const COLUMN = 26;
+
+/** YYYY-MM-DD HH:MM:SS (CST), the screen's clock beside 即时回报. */
+function cstStamp(iso: string): string {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return iso;
+  const d = cstDate(ms);
+  return `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)} ${cstClock(ms)}`;
 }
 
-/** The vendor's main screen, as text for an SSH session. */
-export function renderScreen(s: GatewayStatus, running: boolean): string {
-  const row = (a: string, b: string): string => `${a.padEnd(28)}${b}`;
+/**
+ * The vendor's main screen, as text for an SSH session, laid out as the vendor's (seed 000): its
+ * name and version, then 小站号 and 通信服务器; 交易单元, 即时回报 and the time; 待发委托, 已发委托,
+ * 通信状态; 成功委托, 非法委托, 股市状态; 特别提示. `configPath` makes the hints paste-able.
+ */
+export function renderScreen(s: GatewayStatus, running: boolean, configPath?: string): string {
+  const row = (...cells: string[]): string =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : padColumns(c, COLUMN)))
+      .join('')
+      .trimEnd();
+  const withConfig = configPath ? ` --config ${shellArg(configPath)}` : '';
   const lines = [
-    `股转系统交易网关 (nqgw)   ${running ? '运行中' : '未运行 (last seen ' + s.updatedAt + ')'}`,
+    '深圳证券通信网',
+    `股转系统交易网关 Version ${software().text}   ${running ? '运行中' : `未运行 (最后更新 ${cstStamp(s.updatedAt)})`}`,
     row(`小站号: ${s.station}`, `通信服务器: ${s.server ?? '-'}`),
-    row(`交易单元: ${s.units.join(',')}`, `即时回报: ${s.returns}`),
-    row(`待发委托: ${s.pending}`, `已发委托: ${s.sent}`),
-    row(`成功委托: ${s.accepted}`, `非法委托: ${s.rejected}`),
+    row(`交易单元: ${s.units.join(',')}`, `即时回报: ${s.returns}`, cstStamp(s.updatedAt)),
+    row(`待发委托: ${s.pending}`, `已发委托: ${s.sent}`, `通信状态: ${s.linkState}`),
+    row(`成功委托: ${s.accepted}`, `非法委托: ${s.rejected}`, `股市状态: ${marketWords(s.marketState)}`),
     ...(s.unsent && s.unsent.count > 0
-      ? [`未发送 ${s.unsent.count} 笔 (nqgw orders --unsent): ${s.unsent.last ?? ''}`]
+      ? [`未发送 ${s.unsent.count} 笔 (nqgw orders --unsent${withConfig}): ${s.unsent.last ?? ''}`]
       : []),
-    row(`通信状态: ${s.linkState}`, `股市状态: ${s.marketState}`),
     `特别提示: ${s.notice}`,
   ];
   if (s.clock)
@@ -55,26 +68,24 @@ export function renderScreen(s: GatewayStatus, running: boolean): string {
 }
 
 export function registerStatusCommand(program: Command): void {
-  program
-    .command('status')
-    .description('print the status screen (exit 0: link up, 1: running but link not up, 3: not running)')
-    .requiredOption('--config <file>', 'tw.ini')
+  configOption(
+    program
+      .command('status')
+      .description('print the status screen (exit 0: link up, 1: running but link not up, 3: not running)'),
+  )
     .option('--json', 'machine-readable output')
-    .action(async (opts: { config: string; json?: boolean }) => {
-      try {
-        const config = loadConfig(opts.config);
-        // The live API first (it answers only while the gateway runs); else the last snapshot.
-        const live = await (async () =>
-          OpsClient.fromConfig(config).get<GatewayStatus>('/api/status'))().catch(() => null);
-        const status = live ?? (await readStatusSnapshot(config.files.stateDir));
-        const running = live !== null || (status !== null && alive(status.pid));
-        if (opts.json) process.stdout.write(`${JSON.stringify({ ...status, running })}\n`);
-        else if (status) process.stdout.write(renderScreen(status, running));
-        else process.stdout.write('网关未运行 (no status yet)\n');
-        process.exitCode = !running ? EXIT.REFUSED : status?.linkState === '正常' ? EXIT.OK : EXIT.DEGRADED;
-      } catch (err) {
-        printError(err);
-        process.exitCode = EXIT.BAD_INPUT;
-      }
+    .action(async (opts: { config?: string; json?: boolean }) => {
+      // A wrong call or a wrong tw.ini is thrown to main.ts's one handler: exit 2, said once.
+      const config = loadCliConfig(opts.config);
+      // The live API first (it answers only while the gateway runs); else the last snapshot.
+      const live = await (async () => OpsClient.fromConfig(config).get<GatewayStatus>('/api/status'))().catch(
+        () => null,
+      );
+      const status = live ?? (await readStatusSnapshot(config.files.stateDir));
+      const running = live !== null || (status !== null && isAlive(status.pid));
+      if (opts.json) process.stdout.write(`${JSON.stringify({ ...status, running })}\n`);
+      else if (status) process.stdout.write(renderScreen(status, running, config.source));
+      else process.stdout.write('网关未运行 (no status yet)\n');
+      process.exitCode = !running ? EXIT.REFUSED : status?.linkState === '正常' ? EXIT.OK : EXIT.DEGRADED;
     });
 }

@@ -166,14 +166,21 @@ export class ClockWatchdog extends EventEmitter<ClockWatchdogEvents> {
 
   #loop(): void {
     const startedAt = this.#now();
-    void this.measureNow().finally(() => {
-      if (!this.#running) return;
-      const wait = Math.max(0, this.#settings.intervalS * 1000 - (this.#now() - startedAt));
-      this.#timer = this.#timers.setTimeout(() => {
-        this.#timer = null;
-        if (this.#running) this.#loop();
-      }, wait);
-    });
+    // Nobody awaits the timer's round. A failed measurement is already a round with no answer
+    // (#round); what can still reject is a 'change'/'measurement' listener that threw: the next
+    // round is scheduled anyway and the failure is a process warning, not an unhandled rejection.
+    this.measureNow()
+      .finally(() => {
+        if (!this.#running) return;
+        const wait = Math.max(0, this.#settings.intervalS * 1000 - (this.#now() - startedAt));
+        this.#timer = this.#timers.setTimeout(() => {
+          this.#timer = null;
+          if (this.#running) this.#loop();
+        }, wait);
+      })
+      .catch((err: unknown) =>
+        process.emitWarning(`ClockWatchdog listener failed: ${(err as Error).message}`),
+      );
   }
 
   async #round(signal: AbortSignal): Promise<ClockRound> {

@@ -4,7 +4,10 @@
  */
 export * from './types.js';
 export { parseIni, type IniDocument, type IniEntry, type IniSection } from './ini.js';
+export { decodeIniBytes, readIniFile, INI_ENCODING_CODES, type IniEncoding, type IniDecoded } from './ini.js';
 export { loadConfig, parseConfigText } from './load.js';
+export { checkSecretSources, NQGW_DROP_IN_DIR, type SecretSourceOptions } from './secret-sources.js';
+export { isLoopbackHost, type ManagementTls } from './management-tls.js';
 export { ConfigError, CONFIG_ERROR_CODE, formatConfigProblems, type ConfigProblem } from './errors.js';
 export { STATION_ID_RE, TRADING_UNIT_RE, HHMM_RE, checkHostPort, isIPv4 } from './checks.js';
 export {

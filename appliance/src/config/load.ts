@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ConfigError, sortProblems } from './errors.js';
-import { parseIni } from './ini.js';
+import { parseIni, readIniFile } from './ini.js';
 import { ReadContext, type SectionReader } from './reader.js';
 import { checkHhmm, checkHostPort, STATION_ID_RE, TRADING_UNIT_RE } from './checks.js';
 import { checkLayout } from './layout.js';
+import { readManagementTls } from './management-tls.js';
 import { isExtraSection, MAIN_STATION_SILENCE_LIMIT_MS, SERVER_KEY_RE, TLS_MODES } from './schema.js';
 import type {
   GatewayOptions,
@@ -22,9 +22,9 @@ import type {
  * listing every problem found, each with file, line and what to do.
  */
 export function loadConfig(path: string): TwConfig {
-  let text: string;
+  let decoded: ReturnType<typeof readIniFile>;
   try {
-    text = readFileSync(path, 'utf8');
+    decoded = readIniFile(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
     throw new ConfigError(
@@ -41,7 +41,12 @@ export function loadConfig(path: string): TwConfig {
       { cause: err },
     );
   }
-  return parseConfigText(text, path);
+  // GBK (a Windows-edited tw.ini) is read as GBK; bytes that are neither are refused, not garbled.
+  if ('problem' in decoded) {
+    const { line, message, hint } = decoded.problem;
+    throw new ConfigError([{ file: path, line, section: '', key: null, message, hint }]);
+  }
+  return parseConfigText(decoded.text, path);
 }
 
 /** The same checks as loadConfig on text already in memory (`path` locates relative paths). */
@@ -318,7 +323,15 @@ function readManagement(s: SectionReader, stateDir: string | undefined): Managem
   // A plain bool like the [options] ones, so `yes`/`on`/`1` work and a typo is a named problem
   // rather than a silent "no": a DR site that meant to enforce two-person duty must not run without it.
   const requireChecker = s.bool('require_checker', false);
-  return { host, port, tokenFile, ...(webhook ? { alertWebhook: webhook } : {}), requireChecker };
+  const tls = readManagementTls(s, host, stateDir);
+  return {
+    host,
+    port,
+    tokenFile,
+    ...(webhook ? { alertWebhook: webhook } : {}),
+    requireChecker,
+    ...(tls ? { tls } : {}),
+  };
 }
 
 function readExtra(ctx: ReadContext): Record<string, Record<string, string>> {

@@ -28,7 +28,7 @@ export const KNOWN_KEYS = {
     'send_block_warn_ms',
     'invalid_flag_retry_s',
   ],
-  management: ['listen', 'token_file', 'alert_webhook', 'require_checker'],
+  management: ['listen', 'token_file', 'alert_webhook', 'require_checker', 'tls', 'tls_cert', 'tls_key'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type KnownSection = keyof typeof KNOWN_KEYS;
@@ -38,7 +38,17 @@ export type KnownSection = keyof typeof KNOWN_KEYS;
  * object storage; ekey: token settings; soft: soft-encryption settings). Their keys are passed
  * through in TwConfig.extra untouched; their owners validate them.
  */
-export const EXTRA_SECTIONS = ['clock', 'logs', 'ekey', 'soft'] as const;
+export const EXTRA_SECTIONS = [
+  'clock',
+  'logs',
+  'ekey',
+  'soft',
+  // [share] mount_point = /srv/counter: the counter's share holding the DBF files (optional;
+  // cutover's preflight checks that it is mounted: cutover/share-check.ts).
+  'share',
+  // [alerts]: the alert channels for people, SMS gateway webhook and mail relay (ops/channels.ts).
+  'alerts',
+] as const;
 
 /** `server1` ... and `server1_name` ...: group 1 is N, group 2 is `_name` when present. */
 export const SERVER_KEY_RE = /^server([1-9]\d{0,2})(_name)?$/;

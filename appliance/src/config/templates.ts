@@ -1,7 +1,7 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AppError } from '../shared/index.js';
+import { AppError, findUp } from '../shared/index.js';
 import { checkHostPort } from './checks.js';
 import { parseIni } from './ini.js';
 
@@ -52,6 +52,23 @@ export const TEMPLATE_VALUES: Record<string, { description: string; list?: boole
   time_servers: { description: "the cloud's time servers, host or host:port", list: true },
   object_storage_endpoint: { description: 'S3-compatible endpoint URL for the logs' },
   object_storage_bucket: { description: 'bucket for the logs' },
+  object_storage_access_key_id_file: {
+    description: 'path of the object-storage access key id file (nqgw 0600, placed through the bastion)',
+  },
+  object_storage_secret_access_key_file: {
+    description: 'path of the object-storage secret key file (nqgw 0600, placed through the bastion)',
+  },
+  ekey_module: { description: "[ekey] module: the EKey's PKCS#11 module (the token vendor's driver)" },
+  ekey_token_label: { description: '[ekey] token_label: the token by label (or token_serial)' },
+  ekey_token_serial: { description: '[ekey] token_serial: the token by serial number' },
+  ekey_key_id: { description: '[ekey] key_id: CKA_ID of key and certificate, hex (or key_label)' },
+  ekey_key_label: { description: '[ekey] key_label: label of key and certificate' },
+  ekey_pin_file: { description: '[ekey] pin_file: PATH of the PIN file (nqgw 0600), never the PIN' },
+  ekey_pin_credential: { description: '[ekey] pin_credential: systemd credential name of the PIN' },
+  ekey_usb_ids: { description: '[ekey] usb_ids: more USB ids (vvvv or vvvv:pppp) to watch', list: true },
+  share_mount_point: {
+    description: "[share] mount_point: where the counter's share (NQWT.DBF/NQHB.DBF) is mounted",
+  },
   sim_port: { description: 'lab only: port of the main-station simulator on 127.0.0.1' },
   servers: {
     description: 'optional: replaces the [servers] list; items "host:port" or {host, port, name}',
@@ -80,14 +97,8 @@ const SUFFIX = '.ini.tmpl';
 export function templatesDir(): string {
   const fromEnv = process.env['NQGW_TEMPLATES_DIR'];
   if (fromEnv) return fromEnv;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 8; i++) {
-    const candidate = join(dir, 'appliance', 'templates');
-    if (existsSync(candidate) && statSync(candidate).isDirectory()) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) break;
-    dir = parent;
-  }
+  const found = findUp(dirname(fileURLToPath(import.meta.url)), join('appliance', 'templates'), 'dir');
+  if (found !== null) return found;
   throw new AppError('NQ602', 'cannot find the directory appliance/templates', 'set NQGW_TEMPLATES_DIR');
 }
 

@@ -1,3 +1,5 @@
+import type { ManagementTls } from './management-tls.js';
+
 /**
  * The typed result of reading tw.ini. Every room reads its settings from here; nobody parses
  * tw.ini but `config/`. Relative paths in tw.ini are resolved against the directory of tw.ini.
@@ -50,6 +52,9 @@
  *   token_file = api.token
  *   alert_webhook = https://…    ; optional: alerts POSTed as JSON
  *   require_checker = no          ; yes: control calls need a checker (复核人) besides the operator
+ *   tls = yes                     ; HTTPS; default yes unless listen is loopback (no is refused there)
+ *   tls_cert = api.crt            ; in state_dir; made self-signed at the API's first start
+ *   tls_key = api.key             ; in state_dir (0600)
  *
  *   [clock] [logs] [ekey] [soft]  ; other rooms' sections: passed through raw in `extra`. The
  *                                 ; templates write [clock] servers = a,b (time servers) and
@@ -118,6 +123,8 @@ export interface ManagementSettings {
    * checker other than the operator, or it is refused (403) and only the refusal is audited.
    */
   requireChecker: boolean;
+  /** HTTPS on the listener (`tls`, `tls_cert`, `tls_key`); absent: plain HTTP on loopback only. */
+  tls?: ManagementTls;
 }
 
 export interface TwConfig {

@@ -4,6 +4,16 @@
  * and the drill, which does the same against a scratch site and leaves nothing behind.
  */
 export { runCutover, CUTOVER_EXIT, type CutoverOptions, type CutoverResult } from './run.js';
+export { runFailBack, type FailBackOptions } from './failback.js';
+export {
+  checkApproval,
+  writeAudit,
+  approvalFields,
+  cliSource,
+  ApprovalError,
+  type Approval,
+} from './approval.js';
+export { parseFaultAt, formatDuration } from './timing.js';
 export {
   CutoverReport,
   formatStep,
@@ -21,7 +31,13 @@ export {
   checkNoActive,
   checkReturnsToday,
   checkTls,
-  isAlive,
 } from './preflight.js';
-export { scratchTwIni, makeScratch, removeScratch, type Scratch } from './drill.js';
+export {
+  scratchTwIni,
+  scratchExtras,
+  makeScratch,
+  removeScratch,
+  listScratch,
+  type Scratch,
+} from './drill.js';
 export { planStart, stopPid, GATEWAY_OUT, type StartPlan } from './start.js';

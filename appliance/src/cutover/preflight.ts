@@ -14,7 +14,6 @@ import {
   unlinkSync,
   writeSync,
 } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import {
   ekeyStatus,
@@ -25,20 +24,19 @@ import {
 import { cstIsoDate, loadTradingCalendar } from '../calendar/index.js';
 import type { TwConfig } from '../config/index.js';
 import { readReturnFile } from '../dbf/index.js';
-import { credentialsFor, OrderFileLock } from '../gateway/index.js';
+import {
+  credentialsFor,
+  leaseAgeMs,
+  LEASE_STALE_MS,
+  lockHostname,
+  OrderFileLock,
+  type LockOwner,
+} from '../gateway/index.js';
 import { tlsConnector } from '../link/index.js';
 import { classifyOffset, clockSettingsFromConfig, formatMs, measureServers } from '../clock/index.js';
 import { cstDate, type Clock } from '../shared/index.js';
 import type { StepOutcome } from './report.js';
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+import { checkShareMount } from './share-check.js';
 
 /** Write and remove a probe file in `dir`: the only honest test of "writable" (root ignores modes). */
 function probeDir(dir: string): string | null {
@@ -59,6 +57,8 @@ function probeDir(dir: string): string | null {
 
 /** NQWT/NQHB directories (and the state directory) reachable and writable; NQWT.DBF readable. */
 export function checkDirectories(config: TwConfig): StepOutcome {
+  const shareRefusal = checkShareMount(config); // the DBF files meant on the counter's share: mounted?
+  if (shareRefusal !== null) return shareRefusal;
   const { orders, returns, stateDir } = config.files;
   const dirs = [
     ...new Set([
@@ -244,31 +244,56 @@ export async function checkMainStation(config: TwConfig): Promise<StepOutcome> {
   };
 }
 
+/** How a cutover treats the lock beside NQWT.DBF (the preflight's "no other active gateway"). */
+export interface LockCheckOptions {
+  /** `--take-over-from HOST`: judged by checkTakeOver (takeover.ts) instead. */
+  takeOverFrom?: string;
+  /** `--preflight-only` on a standby: a holder is expected (the active), reported as a WARN. */
+  preflightOnly?: boolean;
+}
+
+function leaseWords(ageMs: number | null, holder: LockOwner): string {
+  if (holder.leaseMs === undefined) return 'it keeps no lease (an older gateway)';
+  if (ageMs === null) return 'lease unknown';
+  const age = `${(Math.max(0, ageMs) / 1000).toFixed(1)} s`;
+  return ageMs < LEASE_STALE_MS
+    ? `lease refreshed ${age} ago: it is running`
+    : `lease last refreshed ${age} ago: it has stopped, or its host is down`;
+}
+
 /** A second active gateway must not start: the lock beside NQWT.DBF names the holder. */
-export function checkNoActive(config: TwConfig): StepOutcome {
+export function checkNoActive(config: TwConfig, options: LockCheckOptions = {}): StepOutcome {
   const lockFile = `${config.files.orders}.lock`;
   const holder = OrderFileLock.holder(config.files.orders);
+  const seen = options.preflightOnly === true ? 'WARN' : 'FAIL';
   if (holder === null) {
     return existsSync(lockFile)
       ? {
-          verdict: 'FAIL',
+          verdict: seen,
           detail: `${lockFile} exists but cannot be read`,
           hint: 'find out which gateway wrote it; delete it only when no gateway serves this order file',
         }
       : { verdict: 'OK', detail: 'no gateway holds the order file lock' };
   }
-  if (holder.host !== os.hostname()) {
+  if (holder.host !== lockHostname()) {
+    const ageMs = leaseAgeMs(lockFile);
+    const stale = holder.leaseMs !== undefined && ageMs !== null && ageMs >= LEASE_STALE_MS;
     return {
-      verdict: 'FAIL',
-      detail: `a gateway on host ${holder.host} (pid ${holder.pid}, since ${holder.since}) holds ${lockFile}`,
-      hint: `make sure the gateway on ${holder.host} is stopped (or that host is down), then delete ${lockFile}`,
+      verdict: seen,
+      detail: `a gateway on host ${holder.host} (pid ${holder.pid}, since ${holder.since}) holds ${lockFile}; ${leaseWords(ageMs, holder)}`,
+      hint:
+        holder.leaseMs === undefined
+          ? `make sure the gateway on ${holder.host} is stopped (or that host is down), then delete ${lockFile}`
+          : stale
+            ? `if ${holder.host} is down: nqgw cutover --take-over-from ${holder.host} --operator NAME --approver NAME`
+            : `make sure the gateway on ${holder.host} is stopped (or that host is down); then nqgw cutover --take-over-from ${holder.host}`,
     };
   }
   // The lock's own judgement (pid, its start time and the boot id), so that a pid reused by
   // another process reads as stale here exactly as it does to the gateway taking the lock over.
   if (OrderFileLock.holderRunning(holder)) {
     return {
-      verdict: 'FAIL',
+      verdict: seen,
       detail: `a gateway is already active on this host: pid ${holder.pid} since ${holder.since}`,
       hint: 'refusing to start a second active; nqgw status shows it. Stop it first if a restart is what you want',
     };
@@ -282,11 +307,12 @@ export function checkNoActive(config: TwConfig): StepOutcome {
 /**
  * A drill logs on as the real station (seed 002 §4.4: drills on non-trading days). On the
  * exchange calendar (shipped years, or the operator's files in the soft calendar_dir): a
- * non-trading day is OK; a trading day, or a year without data, is a WARN that says what to make
- * sure of. Not a refusal: an evening drill after the close is legitimate.
+ * non-trading day is OK; a trading day, or a year without data, is refused unless `--force`
+ * (an evening drill after the close is legitimate; the force is recorded in the audit log).
  */
-export function checkDrillDay(config: TwConfig, clock: Clock): StepOutcome {
+export function checkDrillDay(config: TwConfig, clock: Clock, force = false): StepOutcome {
   const today = cstIsoDate(clock.now());
+  const forced = 'drill forced (--force), recorded in the audit log';
   try {
     const calendar = loadTradingCalendar({ operatorDir: softSettingsFromConfig(config).calendarDir });
     const day = calendar.describeDay(today);
@@ -294,16 +320,24 @@ export function checkDrillDay(config: TwConfig, clock: Clock): StepOutcome {
       const why = day.kind === 'holiday' ? `holiday ${day.name ?? ''}`.trim() : day.kind;
       return { verdict: 'OK', detail: `today ${today} is not a trading day (${why})` };
     }
+    if (force) {
+      return {
+        verdict: 'WARN',
+        detail: `today ${today} is a trading day: ${forced}`,
+        hint: "the drill takes the station's one session at the main station: run it only while production is not logged on",
+      };
+    }
     return {
-      verdict: 'WARN',
-      detail: `today ${today} is a trading day`,
-      hint: "the drill takes the station's one session at the main station: run it only while production is not logged on",
+      verdict: 'FAIL',
+      detail: `today ${today} is a trading day: drills are for non-trading days`,
+      hint: 'after the close, with production logged off, --force runs it anyway (recorded in the audit log)',
     };
   } catch (err) {
+    const unknown = `cannot tell whether ${today} trades: ${(err as Error).message}`;
     return {
-      verdict: 'WARN',
-      detail: `cannot tell whether ${today} trades: ${(err as Error).message}`,
-      hint: "make sure today is a non-trading day yourself; add the year's closures as an operator calendar file (docs/ekey.md)",
+      verdict: force ? 'WARN' : 'FAIL',
+      detail: force ? `${unknown}; ${forced}` : unknown,
+      hint: "add the year's closures as an operator calendar file (docs/ekey.md), or --force when you know today is not a trading day",
     };
   }
 }

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, openSync, closeSync, readFileSync } from 'node:f
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readStatusSnapshot, type GatewayStatus } from '../gateway/index.js';
-import { isAlive } from './preflight.js';
+import { findUp, isAlive } from '../shared/index.js';
 import type { StepOutcome } from './report.js';
 
 export const GATEWAY_OUT = 'gateway.out';
@@ -17,13 +17,8 @@ export const UNIT_CONFIG = '/etc/nqgw/tw.ini';
 
 /** The repository (or installed bundle) root: the directory holding bin/nqgw.js. */
 export function appRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 8; i++) {
-    if (existsSync(path.join(dir, 'bin', 'nqgw.js'))) return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) break;
-    dir = parent;
-  }
+  const bin = findUp(path.dirname(fileURLToPath(import.meta.url)), path.join('bin', 'nqgw.js'));
+  if (bin !== null) return path.dirname(path.dirname(bin));
   throw new Error('cannot find bin/nqgw.js above the cutover module');
 }
 
@@ -159,7 +154,32 @@ export type VerifyPhase = 'process' | 'logon' | 'heartbeat';
 export interface VerifyEvents {
   /** Called once per phase, in order, when it is reached. */
   reached(phase: VerifyPhase, status: GatewayStatus): void;
+  /** Called about every `progressMs` while the next phase is awaited (for the progress lines). */
+  waiting?(phase: VerifyPhase, status: GatewayStatus | null): void;
 }
+
+/** The gateway's log line for a logon the main station answered with a refusal (link/active.ts). */
+const REFUSAL_PREFIX = '主站拒绝登录';
+
+/**
+ * The main station's refusal of a logon by this gateway, from its status snapshot's log. Known
+ * about a second after the start (a logon round trip and a 500 ms snapshot): no reason to wait
+ * out --timeout, the gateway would only be refused again at each retry.
+ */
+export function logonRefusal(status: GatewayStatus, since: number): string | null {
+  const line = status.log.find(
+    (l) => l.time >= since - 1000 && l.text.startsWith(REFUSAL_PREFIX) && !l.text.includes(SESSION_ONLINE),
+  );
+  if (line === undefined) return null;
+  return `${line.code ? `[${line.code}] ` : ''}${line.text}`;
+}
+
+/**
+ * Not a reason to give up: after the old active died, the main station holds its session until it
+ * has been silent 30 s, and refuses the new logon as "小站…已有连接在线" until then. The gateway
+ * retries; the cutover waits (the progress lines say so).
+ */
+const SESSION_ONLINE = '已有连接在线';
 
 export type VerifyResult =
   | { ok: true; status: GatewayStatus }
@@ -177,18 +197,31 @@ export async function verifyGateway(
   events: VerifyEvents,
   now: () => number = Date.now,
   everyMs = 100,
+  progressMs = 2000,
 ): Promise<VerifyResult> {
   const phases: VerifyPhase[] = ['process', 'logon', 'heartbeat'];
   let next = 0;
   let last: GatewayStatus | null = null;
+  let lastProgress = now();
   for (;;) {
     const s = await readStatusSnapshot(stateDir);
     const fresh = s !== null && Date.parse(s.startedAt) >= since - 1000 && isAlive(s.pid);
     if (fresh) {
       last = s;
       const reached = [true, s.linkState === '正常', s.linkState === '正常' && s.heartbeatsSinceLogon >= 1];
+      const before = next;
       while (next < phases.length && reached[next]) events.reached(phases[next++]!, s);
       if (next === phases.length) return { ok: true, status: s };
+      if (next !== before) lastProgress = now();
+      const refusal = next === 1 ? logonRefusal(s, since) : null;
+      if (refusal !== null) {
+        return {
+          ok: false,
+          phase: 'logon',
+          reason: `the main station refused the logon: ${refusal}`,
+          status: s,
+        };
+      }
     } else if (last !== null) {
       return {
         ok: false,
@@ -205,6 +238,10 @@ export async function verifyGateway(
         reason: `the start command ended with exit code ${code}`,
         status: last,
       };
+    }
+    if (now() - lastProgress >= progressMs) {
+      lastProgress = now();
+      events.waiting?.(phases[next]!, last);
     }
     if (now() >= deadline) {
       const where = last

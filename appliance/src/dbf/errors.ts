@@ -1,4 +1,5 @@
 import { AppError, VendorError } from '../shared/index.js';
+import { CLBZ } from './schema.js';
 
 /**
  * Typed errors of the DBF room, one class per kind. Codes NQ50x are the project's own; the
@@ -59,7 +60,7 @@ export class DbfFieldError extends AppError {
       'NQ503',
       `${path} record ${recNo}: field ${field} holds ${JSON.stringify(raw)}, which is not a valid value${reason ? ` (${reason})` : ''}`,
       inOrderFile
-        ? `The record is not sent: its CLBZ is set to '2' and \`nqgw orders --unsent\` lists it. Ask the broker to correct record ${recNo} in place and set CLBZ back to '0' (the gateway then sends it), or to enter the order again as a new record.`
+        ? `The record is not sent: its CLBZ is set to '${CLBZ.REJECTED_LOCALLY}' and \`nqgw orders --unsent\` lists it. Ask the broker to correct record ${recNo} in place and set CLBZ back to '${CLBZ.NEW}' (the gateway then sends it), or to enter the order again as a new record.`
         : `The record cannot be read. Check record ${recNo} of the file with a dBase tool.`,
     );
   }

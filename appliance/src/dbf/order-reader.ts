@@ -13,7 +13,7 @@ import { judgeRecord, orderOrNull, unsentOf } from './order-verdict.js';
 import { TailWatch } from './order-tail.js';
 import { readCount, readHeader } from './header.js';
 import { identityOf, readAt, Serial, sizeIfSame, type FileIdentity } from './io.js';
-import { EOF_MARKER, FLAG_DELETED, FLAG_LIVE, NQWT, type OrderRow } from './schema.js';
+import { CLBZ, EOF_MARKER, FLAG_DELETED, FLAG_LIVE, NQWT, type OrderRow } from './schema.js';
 
 export { SETTLE_MS, type OrderBatch, type OrderRecord, type OrderReaderOptions } from './order-batch.js';
 
@@ -350,7 +350,7 @@ export class OrderFileReader {
       for (const recNo of recNos)
         writeSync(fh.fd, this.flagByte, 0, 1, base + (recNo - 1) * this.recordLength);
       // A record refused with '2' may be corrected in place by the broker: no longer a fingerprint.
-      if (flag === '2' && recNos.includes(this.next - 1)) this.hasFingerprint = false;
+      if (flag === CLBZ.REJECTED_LOCALLY && recNos.includes(this.next - 1)) this.hasFingerprint = false;
     });
   }
 

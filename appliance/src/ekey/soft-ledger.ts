@@ -9,7 +9,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
-import { crc32 } from '../shared/index.js';
+import { crc32, fsyncDirSync, isAlive } from '../shared/index.js';
 import { SoftLedgerError } from './soft-errors.js';
 
 /**
@@ -101,12 +101,7 @@ export class SoftLedger {
         closeSync(fd);
       }
       // The file may be new: make its directory entry durable too.
-      const dfd = openSync(dirname(this.file), 'r');
-      try {
-        fsyncSync(dfd);
-      } finally {
-        closeSync(dfd);
-      }
+      fsyncDirSync(dirname(this.file));
     } catch (err) {
       throw new SoftLedgerError(this.file, `cannot append (${(err as Error).message})`, { cause: err });
     }
@@ -162,11 +157,5 @@ function lockHolderAlive(lock: string): boolean {
   } catch {
     return false;
   }
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return Number.isInteger(pid) && pid > 0 && isAlive(pid);
 }

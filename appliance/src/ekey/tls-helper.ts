@@ -1,7 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
-import { isIP } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PeerCertificate } from 'node:tls';
@@ -57,7 +56,6 @@ export function helperTlsConnector(
       type: 'connect',
       host: server.host,
       port: server.port,
-      ...(isIP(serverName) === 0 ? { servername: serverName } : {}),
       serverName,
       ca: pemText(secure.ca),
       cert: pemText(secure.cert),

@@ -58,11 +58,11 @@ export class TokenWatcher extends EventEmitter {
    */
   private readonly onUsb = (device: UsbEventDevice): void => {
     if (!this.isEkey(device) || !this.timer) return;
-    void this.check();
+    this.checkAlone();
     for (const ms of USB_FOLLOW_UP_MS) {
       const t = setTimeout(() => {
         this.followUps.delete(t);
-        void this.check();
+        this.checkAlone();
       }, ms);
       this.followUps.add(t);
     }
@@ -86,7 +86,7 @@ export class TokenWatcher extends EventEmitter {
     if (this.timer) return;
     this.opts.usb?.on('attach', this.onUsb);
     this.opts.usb?.on('detach', this.onUsb);
-    this.timer = setInterval(() => void this.check(), this.opts.intervalMs ?? 2000);
+    this.timer = setInterval(() => this.checkAlone(), this.opts.intervalMs ?? 2000);
     await this.check();
   }
 
@@ -124,6 +124,17 @@ export class TokenWatcher extends EventEmitter {
       this.probing = null;
     });
     return this.probing;
+  }
+
+  /**
+   * check() from a timer or a USB callback, which nobody awaits. It does not reject (a throwing
+   * probe counts as absent, listeners go through tell()); should that change, the failure is a
+   * process warning like tell()'s, not an unhandled rejection that ends the gateway.
+   */
+  private checkAlone(): void {
+    this.check().catch((err: unknown) =>
+      process.emitWarning(`TokenWatcher probe failed: ${(err as Error).message}`),
+    );
   }
 
   /**

@@ -44,8 +44,9 @@ export class ClockGuard {
     this.watchdog.start();
   }
 
-  stop(): void {
-    this.watchdog.stop();
+  /** Resolves once the round in flight is cancelled and its sockets are closed. */
+  stop(): Promise<void> {
+    return this.watchdog.stop();
   }
 
   get state(): ClockState {

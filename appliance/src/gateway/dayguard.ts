@@ -1,3 +1,4 @@
+import { CLBZ } from '../dbf/index.js';
 import type { ReturnBody } from '../link/index.js';
 import { cstDate, formatMessage, type Clock } from '../shared/index.js';
 import type { OperatorLog } from './oplog.js';
@@ -131,7 +132,11 @@ export class DayGuard {
     const batch = await reader.readNew();
     const cut = batch.records.findIndex(
       // The cheap comparison first: a day's orders carry the trading day and stop there.
-      (r) => r.row.WTRQ > this.tradingDay && isDay(r.row.WTRQ) && r.row.CLBZ !== '1' && r.row.CLBZ !== '2',
+      (r) =>
+        r.row.WTRQ > this.tradingDay &&
+        isDay(r.row.WTRQ) &&
+        r.row.CLBZ !== CLBZ.SENT &&
+        r.row.CLBZ !== CLBZ.REJECTED_LOCALLY,
     );
     if (cut < 0) return batch;
     const first = batch.records[cut]!;

@@ -5,22 +5,22 @@ import type { TwConfig } from '../config/index.js';
 import { LinkClient, type TlsCredentials } from '../link/index.js';
 import type { UsbEventSource } from '../ekey/index.js';
 import { StationIdentity } from './identity.js';
-import { DbfReplacedError, OrderFileReader, ReturnFileWriter } from '../dbf/index.js';
-import { AppError, cstDate, formatMessage, systemClock, type Clock } from '../shared/index.js';
-import { AnswerMatcher, FileJournal, orderKey } from './journal.js';
+import { CLBZ, DbfReplacedError, OrderFileReader, ReturnFileWriter } from '../dbf/index.js';
+import { AppError, cstDate, formatMessage, software, systemClock, type Clock } from '../shared/index.js';
+import { AnswerMatcher, FileJournal, orderKey, type Journal } from './journal.js';
 import { OrderFileLock } from './lock.js';
 import { OperatorLog } from './oplog.js';
 import { OptionEffects } from './options.js';
-import { FLAG_REFUSED, FLAG_SENT, OrderPump, type OrderSink } from './orders.js';
+import { OrderPump, type OrderSink } from './orders.js';
 import { ReturnSink, type ReturnCounters } from './returns.js';
 import { UnfitReturnLog } from './return-unfit.js';
 import { writeStatusSnapshot, type GatewayStatus } from './status.js';
 import { LinkView } from './link-view.js';
-import { openReturnFile } from './startup.js';
+import { logWelcome, openReturnFile } from './startup.js';
 import { ClockGuard } from './clockguard.js';
 import { DAY_ENDED, DAY_HOLD, DayGuard } from './dayguard.js';
+import { tryEach, withinMs } from './stopsteps.js';
 
-export const SOFTWARE = 'nqgw 0.1.0';
 /** How often NQWT.DBF is looked at when nothing was new: one fstat, cheap; bounds latency. */
 const POLL_MS = 2;
 /** A day-change stop that has not finished by then exits anyway (the journal makes that safe). */
@@ -47,7 +47,7 @@ export class Gateway extends EventEmitter {
   private readonly lock: OrderFileLock;
   private reader: OrderFileReader | null = null;
   private writer: ReturnFileWriter | null = null;
-  private journal: FileJournal | null = null;
+  private journal: Journal | null = null;
   private pump: OrderPump | null = null;
   private sink: ReturnSink | null = null;
   private link: LinkClient | null = null;
@@ -90,11 +90,9 @@ export class Gateway extends EventEmitter {
   async start(): Promise<void> {
     const { config, log } = this;
     const today = cstDate(this.clock.now());
-    const dayGuard = new DayGuard(today, this.clock, log, () => void this.endOfDay());
+    const dayGuard = new DayGuard(today, this.clock, log, () => this.background(this.endOfDay()));
     this.dayGuard = dayGuard;
-    log.info(formatMessage('NQ207_WELCOME', { text: SOFTWARE }), 'NQ207');
-    log.info(formatMessage('NQ204_ORDERS_PATH', { text: config.files.orders }), 'NQ204');
-    log.info(formatMessage('NQ205_RETURNS_PATH', { text: config.files.returns }), 'NQ205');
+    logWelcome(log, config, software().text);
     this.lock.acquire();
     const stale = this.lock.takenOver;
     if (stale)
@@ -115,19 +113,19 @@ export class Gateway extends EventEmitter {
       this.reader = new OrderFileReader(config.files.orders);
       await this.reader.open();
       this.reader.skipTo(replay.resumeRecNo);
-      const passed = await this.reader.skipSettled([FLAG_SENT, FLAG_REFUSED]);
+      const passed = await this.reader.skipSettled([CLBZ.SENT, CLBZ.REJECTED_LOCALLY]);
       if (passed > 0) log.info(`委托库中已处理的 ${passed} 笔委托已跳过`, 'NQ209');
-      this.pump = new OrderPump(
-        dayGuard.source(this.reader),
-        this.journal,
+      this.pump = new OrderPump({
+        source: dayGuard.source(this.reader),
+        journal: this.journal,
         replay,
         matcher,
-        config.station.units,
+        units: config.station.units,
         log,
-        config.options.invalidFlagRetryS * 1000,
-        () => this.clock.now(),
-        () => today,
-      );
+        retryInvalidMs: config.options.invalidFlagRetryS * 1000,
+        now: () => this.clock.now(),
+        today: () => today,
+      });
       this.sink = new ReturnSink({
         store: this.writer,
         log,
@@ -147,7 +145,8 @@ export class Gateway extends EventEmitter {
         ...(this.deps.usb ? { usb: this.deps.usb } : {}),
       });
     } catch (err) {
-      await this.closeFiles();
+      // The start's own failure is what the caller hears; one in closing the files is logged.
+      await this.closeFiles().catch((e: unknown) => this.fail(e));
       this.lock.release();
       throw err;
     }
@@ -160,14 +159,14 @@ export class Gateway extends EventEmitter {
     this.options = new OptionEffects(
       config.options,
       this.clock,
-      () => void this.autoExit(),
+      () => this.background(this.autoExit()),
       (text) => log.warn(text),
       (level, text, code) => log.write(level, text, code),
     );
     this.options.start();
     dayGuard.start();
-    void this.options.linkDown(true);
-    this.statusTimer = setInterval(() => void this.publishStatus(), 500);
+    this.background(this.options.linkDown(true));
+    this.statusTimer = setInterval(() => this.background(this.publishStatus()), 500);
     this.schedulePump(0);
   }
 
@@ -195,15 +194,15 @@ export class Gateway extends EventEmitter {
       this.log.write(l.level, l.text, l.code),
     );
     this.linkView.watch(link);
-    link.on('state', (state: string) => void this.options?.linkDown(state !== 'up'));
+    link.on('state', (state: string) => this.background(this.options?.linkDown(state !== 'up')));
     link.on('up', (up: { answer: { tradingDate: string } }) => {
       this.dayGuard?.onLogon(up.answer.tradingDate);
       this.identity?.onLogon();
-      void this.onLinkUp();
+      this.background(this.onLinkUp());
     });
     link.on('drain', () => this.schedulePump(0));
     link.on('orderAnswers', (answers: { JYDY: string; LSH: string }[]) => {
-      void this.pump?.answered(answers.map((a) => orderKey(a.JYDY, a.LSH))).catch((err) => this.fail(err));
+      this.background(this.pump?.answered(answers.map((a) => orderKey(a.JYDY, a.LSH))));
     });
     link.on('returns', (rows) => this.sink?.push(this.dayGuard ? this.dayGuard.returnsOfDay(rows) : rows));
     return link;
@@ -228,7 +227,7 @@ export class Gateway extends EventEmitter {
     if (this.stopping || this.pumpTimer) return;
     this.pumpTimer = setTimeout(() => {
       this.pumpTimer = null;
-      void this.runPump();
+      this.background(this.runPump());
     }, delay);
   }
 
@@ -269,11 +268,16 @@ export class Gateway extends EventEmitter {
   private async reopenOrders(): Promise<void> {
     const reader = new OrderFileReader(this.config.files.orders);
     await reader.open();
-    await reader.skipSettled([FLAG_SENT, FLAG_REFUSED]);
+    await reader.skipSettled([CLBZ.SENT, CLBZ.REJECTED_LOCALLY]);
     await this.reader?.close().catch(() => undefined);
     this.reader = reader;
     this.pump?.replaceSource(this.dayGuard ? this.dayGuard.source(reader) : reader);
     this.log.warn(`委托库已被替换, 已重新打开: ${this.config.files.orders}`, 'NQ211');
+  }
+
+  /** A promise nobody awaits (timer, link event): its failure is told like any other, never unhandled. */
+  private background(work: Promise<unknown> | undefined): void {
+    work?.catch((err: unknown) => this.fail(err));
   }
 
   /** A failure on the order path is loud, and sending pauses until it clears. */
@@ -342,7 +346,7 @@ export class Gateway extends EventEmitter {
 
   private async autoExit(): Promise<void> {
     this.log.info('程序自动退出', 'NQ210');
-    await this.stop();
+    await this.stop().catch((err: unknown) => this.fail(err));
     this.emit('exit', 'auto-exit');
   }
 
@@ -357,12 +361,8 @@ export class Gateway extends EventEmitter {
     await this.dayGuard?.settle(() => this.pump?.awaitingAnswer ?? 0);
     if (this.stopping) return; // an operator's stop came first
     this.log.info(formatMessage('NQ226_DAY_ENDED_EXIT', { date: this.dayGuard?.tradingDay ?? '' }), 'NQ226');
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, DAY_END_STOP_DEADLINE_MS);
-    });
-    await Promise.race([this.stop().catch((err: unknown) => this.fail(err)), deadline]);
-    clearTimeout(timer);
+    const stopped = this.stop().catch((err: unknown) => this.fail(err));
+    await withinMs(stopped, DAY_END_STOP_DEADLINE_MS);
     this.emit('exit', DAY_ENDED);
   }
 
@@ -372,27 +372,28 @@ export class Gateway extends EventEmitter {
     this.stopping = true;
     if (this.pumpTimer) clearTimeout(this.pumpTimer);
     if (this.statusTimer) clearInterval(this.statusTimer);
-    this.options?.stop();
-    this.dayGuard?.stop();
-    await this.clockGuard?.stop();
-    await this.identity?.stop();
-    while (this.pumping) await new Promise((r) => setTimeout(r, 5));
-    await this.link?.stop();
-    this.sink?.stop();
-    await this.sink?.idle();
-    await this.publishStatus();
-    try {
-      await this.closeFiles();
-      this.lock.release();
-    } finally {
-      // gateway.log is written off the order path: its last lines must be in before exit.
-      await this.log.close();
-    }
+    // Each step runs even when one throws (the lock is released whatever happened); the first
+    // failure is thrown at the end. gateway.log is written off the order path: closed last.
+    const steps = [
+      () => this.options?.stop(),
+      () => this.dayGuard?.stop(),
+      () => this.clockGuard?.stop(),
+      () => this.identity?.stop(),
+      async () => {
+        while (this.pumping) await new Promise((r) => setTimeout(r, 5));
+      },
+      () => this.link?.stop(),
+      () => this.sink?.stop(),
+      () => this.sink?.idle(),
+      () => this.publishStatus(),
+      () => this.closeFiles(),
+      () => this.lock.release(),
+      () => this.log.close(),
+    ];
+    await tryEach(steps, (err) => this.fail(err));
   }
 
-  private async closeFiles(): Promise<void> {
-    await this.journal?.close();
-    await this.reader?.close();
-    await this.writer?.close();
+  private closeFiles(): Promise<void> {
+    return tryEach([() => this.journal?.close(), () => this.reader?.close(), () => this.writer?.close()]);
   }
 }

@@ -1,4 +1,4 @@
-export { Gateway, SOFTWARE, type GatewayDeps } from './engine.js';
+export { Gateway, type GatewayDeps } from './engine.js';
 export { DAY_ENDED, DAY_HOLD } from './dayguard.js';
 export {
   FileJournal,
@@ -11,6 +11,16 @@ export {
   type UnsentInfo,
 } from './journal.js';
 export { OrderFileLock, LockHeldError, type LockOwner } from './lock.js';
+export {
+  judgeForeignLock,
+  takeOverForeignLock,
+  lockHostname,
+  LEASE_REFRESH_MS,
+  LEASE_STALE_MS,
+  TakeOverRefusedError,
+  type ForeignLock,
+} from './lock.js';
+export { leaseAgeMs } from './lockfs.js';
 export { OperatorLog, type OperatorLine } from './oplog.js';
 export { readStatusSnapshot, STATUS_FILE, type GatewayStatus } from './status.js';
 export { StartupError } from './startup.js';

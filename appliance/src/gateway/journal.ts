@@ -1,7 +1,4 @@
-import { promises as fsp, mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { AppError, crc32, fsyncDir } from '../shared/index.js';
-import type { OrderBody } from '../link/index.js';
+import type { AnswerMatcher, JournalEntry, JournalReplay } from './journal-replay.js';
 
 /**
  * The store-then-send journal: the reason a kill -9 loses no order and the main station never
@@ -9,300 +6,45 @@ import type { OrderBody } from '../link/index.js';
  * station's answer is written when it comes. After a restart, orders without an answer are sent
  * again marked as possible duplicates, and the main station drops the ones it already holds.
  *
- * One file per trading day (CST), one record per line: `<crc32 hex>\t<json>\n`. The checksum
- * tells a torn last line (cut by a crash: dropped, the file trimmed) from damage in the middle
- * (loud error: a journal that lies is worse than a stopped gateway).
+ * What the order pump and the gateway need of a journal. Every implementation passes the one
+ * contract suite (test/unit/gateway/journal-contract.ts); the gateway's is FileJournal
+ * (journal-file.ts), one file per trading day.
  */
-export type JournalEntry =
-  /** An order taken from NQWT.DBF, to be sent. */
-  | { k: 'o'; key: string; recNo: number; order: OrderBody }
-  /** Orders the main station answered (taken or duplicate): nothing more to do for them. */
-  | { k: 'a'; keys: string[] }
-  /** A record refused by the gateway's own checks (CLBZ set to '2'). `text`: the words logged. */
-  | { k: 'r'; key: string; recNo: number; code: string; text?: string }
+export interface Journal {
   /**
-   * A record that is not an order (a field that is not a value, a bad deletion flag, a blank
-   * record never filled in), in a file whose geometry is sound: CLBZ set to '2', not sent.
+   * Recovers what earlier runs appended (of the same day): exactly the batches that were taken.
+   * `matcher` is left holding the orders still awaiting an answer. Called once, before append.
    */
-  | { k: 'u'; key: string; recNo: number; code: string; text: string }
-  /** A record passed over after its invalid CLBZ stayed invalid past the retry (CLBZ left as is). */
-  | { k: 'x'; recNo: number; key?: string; code?: string; text?: string }
-  /** Every NQWT record before `next` is decided: a restart reads on from here. */
-  | { k: 'm'; next: number };
-
-export class JournalCorruptError extends AppError {
-  constructor(file: string, line: number) {
-    super(
-      'NQ701',
-      `journal ${file} is damaged at line ${line}`,
-      'Stop the gateway and keep the file for analysis; do not delete it. Orders it lists may need checking against the main station.',
-    );
-  }
-}
-
-export class JournalWriteError extends AppError {
-  constructor(file: string, cause: unknown) {
-    super(
-      'NQ702',
-      `cannot write the journal ${file}: ${(cause as Error).message}`,
-      'Check the disk (space, permissions) of the state directory; orders are held until it is writable.',
-      { cause },
-    );
-  }
-}
-
-export interface Decision {
-  key: string;
-  outcome: 'sent' | 'refused';
-  /** Why it was refused: a record refused again for the same reason is not counted twice. */
-  code?: string;
-}
-
-/** A record of NQWT.DBF the gateway did not send (`nqgw orders --unsent`, 未发送). */
-export interface UnsentInfo {
-  code: string;
-  text: string;
-  unit: string;
-  serial: string;
-}
-
-/** What the journal says at start-up. */
-export interface JournalReplay {
-  /** Orders journaled but not answered, by NQWT record number. */
-  pending: Map<number, { key: string; order: OrderBody }>;
+  open(matcher: AnswerMatcher): Promise<JournalReplay>;
   /**
-   * NQWT records already decided (sent or refused), with the order's key: a restart must not
-   * decide them again. The key guards against a replaced file whose record N is another order.
+   * Appends one batch, all of it or none of it. With `durable`, the returned promise resolves
+   * only once the batch would survive a power cut. Batches are kept in call order. A batch that
+   * fails rejects with a JournalWriteError (a stable code, the file and record as fields) and is
+   * not in the journal; the journal takes the next batch as usual.
    */
-  decided: Map<number, Decision>;
-  /** First NQWT record number not yet decided. */
-  resumeRecNo: number;
-  entries: number;
-  /** Orders journaled today (已发委托 after a restart) and records refused or passed over. */
-  ordered: number;
-  refused: number;
-  /** Records not sent, by record number: refused, not an order, or an invalid CLBZ passed over. */
-  unsent: Map<number, UnsentInfo>;
+  append(entries: readonly JournalEntry[], durable: boolean): Promise<void>;
+  /** Waits for the appends under way, then closes; an append after it is JournalClosedError. */
+  close(): Promise<void>;
 }
 
-export function orderKey(unit: string, serial: string): string {
-  return `${unit}|${serial}`;
-}
-
-function splitKey(key: string | undefined): { unit: string; serial: string } {
-  const bar = key?.indexOf('|') ?? -1;
-  return bar < 0 || !key ? { unit: '', serial: '' } : { unit: key.slice(0, bar), serial: key.slice(bar + 1) };
-}
-
-function emptyReplay(): JournalReplay {
-  return {
-    pending: new Map(),
-    decided: new Map(),
-    resumeRecNo: 1,
-    entries: 0,
-    ordered: 0,
-    refused: 0,
-    unsent: new Map(),
-  };
-}
-
-/** Decodes one journal line; null for a torn or damaged one. */
-function decodeLine(line: string): JournalEntry | null {
-  const tab = line.indexOf('\t');
-  if (tab !== 8) return null;
-  const json = line.slice(9);
-  if (crc32(json).toString(16).padStart(8, '0') !== line.slice(0, 8)) return null;
-  try {
-    return JSON.parse(json) as JournalEntry;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * Replays journal text into `replay`; returns the bytes of whole, good lines. A bad line is
- * forgiven only at the very end (where a crash cuts); elsewhere it is JournalCorruptError.
- */
-function replayText(file: string, text: string, replay: JournalReplay, matcher: AnswerMatcher): number {
-  let goodBytes = 0;
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    const isLast = i === lines.length - 1;
-    if (isLast && line === '') break;
-    const entry = decodeLine(line);
-    if (!entry) {
-      if (isLast || (i === lines.length - 2 && lines[i + 1] === '')) break;
-      throw new JournalCorruptError(file, i + 1);
-    }
-    if (isLast) break; // complete JSON but no newline: the crash came before the sync; drop it
-    applyEntry(replay, entry, matcher);
-    goodBytes += Buffer.byteLength(line, 'utf8') + 1;
-  }
-  return goodBytes;
-}
-
-/**
- * The day's journal read without opening it for writing (for tools such as `nqgw orders`, while
- * the gateway may be running). A missing file is an empty day.
- */
-export async function readJournal(file: string): Promise<JournalReplay & { exists: boolean }> {
-  const replay = emptyReplay();
-  let text: string;
-  try {
-    text = await fsp.readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { ...replay, exists: false };
-    throw err;
-  }
-  replayText(file, text, replay, new AnswerMatcher());
-  return { ...replay, exists: true };
-}
-
-export function journalFileFor(stateDir: string, tradingDate: string): string {
-  return path.join(stateDir, 'journal', `${tradingDate}.jnl`);
-}
-
-function encodeLine(entry: JournalEntry): string {
-  const json = JSON.stringify(entry);
-  return `${crc32(json).toString(16).padStart(8, '0')}\t${json}\n`;
-}
-
-export class FileJournal {
-  private handle: fsp.FileHandle | null = null;
-  private chain: Promise<void> = Promise.resolve();
-  /** Bytes known good: a failed write is cut back to this, so no torn line is left mid-file. */
-  private size = 0;
-
-  constructor(readonly file: string) {}
-
-  static forDay(stateDir: string, tradingDate: string): FileJournal {
-    const dir = path.join(stateDir, 'journal');
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    return new FileJournal(path.join(dir, `${tradingDate}.jnl`));
-  }
-
-  /** Replays the day's journal; `matcher` is left holding the orders still awaiting an answer. */
-  async open(matcher: AnswerMatcher): Promise<JournalReplay> {
-    const replay = emptyReplay();
-    let text = '';
-    let fileExists = true;
-    try {
-      text = await fsp.readFile(this.file, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new JournalWriteError(this.file, err);
-      fileExists = false;
-    }
-    const goodBytes = replayText(this.file, text, replay, matcher);
-    this.handle = await fsp.open(this.file, fileExists ? 'r+' : 'w+', 0o600);
-    // A new day's journal: its name (and the journal folder's, made in forDay) must survive a
-    // power cut as surely as the entries synced into it.
-    if (!fileExists) await syncNewJournalDirs(this.file);
-    const { size } = await this.handle.stat();
-    if (size !== goodBytes) await this.handle.truncate(goodBytes);
-    this.size = goodBytes;
-    return replay;
-  }
-
-  /**
-   * Append entries; with `durable` the call returns only once they are on disk (fdatasync).
-   * Calls are serialised, so one batch's sync covers everything written before it.
-   */
-  append(entries: JournalEntry[], durable: boolean): Promise<void> {
-    const text = entries.map(encodeLine).join('');
-    const run = this.chain.then(async () => {
-      const handle = this.handle;
-      if (!handle) throw new JournalWriteError(this.file, new Error('journal is not open'));
-      const bytes = Buffer.from(text, 'utf8');
-      try {
-        await handle.write(bytes, 0, bytes.length, this.size);
-        if (durable) await handle.datasync();
-        this.size += bytes.length;
-      } catch (err) {
-        await handle.truncate(this.size).catch(() => undefined);
-        throw new JournalWriteError(this.file, err);
-      }
-    });
-    this.chain = run.catch(() => undefined);
-    return run;
-  }
-
-  async close(): Promise<void> {
-    await this.chain;
-    const handle = this.handle;
-    this.handle = null;
-    if (handle) {
-      await handle.datasync().catch(() => undefined);
-      await handle.close();
-    }
-  }
-}
-
-/**
- * Answers name an order by unit and serial number only. A broker may repeat a serial number (the
- * main station then rejects the second), so answers are matched to orders first-sent,
- * first-answered: the main station answers in the order it receives.
- */
-export class AnswerMatcher {
-  private readonly byKey = new Map<string, number[]>();
-
-  sent(key: string, recNo: number): void {
-    const list = this.byKey.get(key);
-    if (list) list.push(recNo);
-    else this.byKey.set(key, [recNo]);
-  }
-
-  /** The record an answer for `key` belongs to, or undefined for an answer we were not waiting for. */
-  answered(key: string): number | undefined {
-    const list = this.byKey.get(key);
-    const recNo = list?.shift();
-    if (list && list.length === 0) this.byKey.delete(key);
-    return recNo;
-  }
-}
-
-export function applyEntry(replay: JournalReplay, entry: JournalEntry, matcher: AnswerMatcher): void {
-  replay.entries++;
-  switch (entry.k) {
-    case 'o': {
-      const earlier = replay.decided.get(entry.recNo);
-      // Counted unless it is the same order again (a refused record corrected and sent counts).
-      if (!(earlier?.outcome === 'sent' && earlier.key === entry.key)) replay.ordered++;
-      replay.decided.set(entry.recNo, { key: entry.key, outcome: 'sent' });
-      replay.unsent.delete(entry.recNo);
-      replay.pending.set(entry.recNo, { key: entry.key, order: entry.order });
-      matcher.sent(entry.key, entry.recNo);
-      break;
-    }
-    case 'a':
-      for (const key of entry.keys) {
-        const recNo = matcher.answered(key);
-        if (recNo !== undefined) replay.pending.delete(recNo);
-      }
-      break;
-    case 'r':
-    case 'u':
-      replay.decided.set(entry.recNo, { key: entry.key, outcome: 'refused', code: entry.code });
-      replay.refused++;
-      replay.unsent.set(entry.recNo, { code: entry.code, text: entry.text ?? '', ...splitKey(entry.key) });
-      break;
-    case 'x':
-      replay.refused++;
-      replay.unsent.set(entry.recNo, {
-        code: entry.code ?? 'NQ404',
-        text: entry.text ?? '',
-        ...splitKey(entry.key),
-      });
-      break;
-    case 'm':
-      replay.resumeRecNo = Math.max(replay.resumeRecNo, entry.next);
-      break;
-  }
-}
-
-/** fsync of the journal folder and of the state folder holding it (forDay may have just made it). */
-async function syncNewJournalDirs(file: string): Promise<void> {
-  const dir = path.dirname(file);
-  await fsyncDir(dir);
-  await fsyncDir(path.dirname(dir));
-}
+export {
+  AnswerMatcher,
+  applyEntry,
+  orderKey,
+  type Decision,
+  type JournalEntry,
+  type JournalReplay,
+  type UnsentInfo,
+} from './journal-replay.js';
+export {
+  JournalClosedError,
+  JournalCorruptError,
+  JournalFullError,
+  JournalShortWriteError,
+  JournalSyncError,
+  JournalWriteError,
+  type JournalStep,
+  type JournalWriteContext,
+} from './journal-errors.js';
+export { FileJournal, journalFileFor, readJournal, type FileJournalOptions } from './journal-file.js';
+export { nodeJournalFs, type JournalFs, type JournalHandle } from './journal-fs.js';

@@ -1,4 +1,5 @@
 import type { EventEmitter } from 'node:events';
+import { marketWords } from '../link/index.js';
 import { cstClock, type Clock } from '../shared/index.js';
 import type { GatewayStatus, LinkWord } from './status.js';
 
@@ -24,6 +25,9 @@ export class LinkView {
     });
     link.on('up', () => {
       this.heartbeats = 0;
+      // The staleness clock starts at the logon (the logon answer is the main station heard):
+      // the last heartbeat of the link before would make a fresh link look stale at once.
+      this.lastHeartbeatAt = this.clock.now();
     });
     link.on('heartbeat', () => {
       this.heartbeats++;
@@ -33,7 +37,7 @@ export class LinkView {
       this.notice = `${cstClock(this.clock.now()).slice(0, 5)} ${text}`;
     });
     link.on('market', (state: string) => {
-      this.market = state;
+      this.market = marketWords(state); // the screen's words, not the protocol's code
     });
   }
 

@@ -1,5 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, linkSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  promises as fsp,
+  closeSync,
+  fsyncSync,
+  linkSync,
+  openSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 
 /**
  * The file-system steps of the order-file lock (lock.ts), kept apart from its policy: who a
@@ -29,16 +39,6 @@ export function processStartTime(pid: number): number | null {
     return Number.isSafeInteger(ticks) ? ticks : null;
   } catch {
     return null;
-  }
-}
-
-/** kill(pid, 0): true when the process exists (EPERM: it exists, it is not ours). */
-export function pidExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -104,4 +104,40 @@ export function unlinkQuietly(file: string): void {
 /** Block this thread for `ms` (start-up only: the lock is taken before anything runs). */
 export function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Refresh the lease: rewrite the lock file's own bytes in place, which sets its mtime to now,
+ * only while it still holds `record` (ours). A write and not utimes(): setting times needs the
+ * file's owner on some shares (CIFS maps owners), a write needs only write access, which the
+ * gateway has to the directory it serves. The bytes are the same, so a reader never sees another
+ * record. 'gone' when the file is no longer ours (released, taken over): stop refreshing;
+ * 'failed' when it could not be done this time (the share busy): try again at the next beat.
+ */
+export async function touchLease(file: string, record: string): Promise<'ok' | 'gone' | 'failed'> {
+  // Asynchronous: this runs beside the order path, and a slow share must not stall it.
+  let handle: Awaited<ReturnType<typeof fsp.open>> | null = null;
+  try {
+    handle = await fsp.open(file, 'r+');
+    const bytes = Buffer.from(record, 'utf8');
+    const seen = Buffer.alloc(bytes.length + 1);
+    const { bytesRead } = await handle.read(seen, 0, seen.length, 0);
+    if (bytesRead !== bytes.length || !seen.subarray(0, bytesRead).equals(bytes)) return 'gone';
+    await handle.write(bytes, 0, bytes.length, 0);
+    return 'ok';
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'gone' : 'failed';
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}
+
+/** How long ago the lock file's mtime (the lease) was last set; null when there is no file. */
+export function leaseAgeMs(file: string, now: number = Date.now()): number | null {
+  try {
+    return now - statSync(file).mtimeMs;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
 }

@@ -30,8 +30,14 @@ export class OptionEffects {
   }
 
   start(): void {
-    if (this.options.timeFile) {
-      const write = (): void => void this.writeTimeFile();
+    const file = this.options.timeFile;
+    if (file) {
+      // Nobody awaits the heartbeat file's write: one that failed is told to the operator log.
+      const write = (): void => {
+        this.writeTimeFile(file).catch((err: unknown) =>
+          this.onError(`cannot write the time file ${file}: ${(err as Error).message}`),
+        );
+      };
       write();
       this.timeTimer = setInterval(write, this.options.timeFileIntervalS * 1000);
       this.timeTimer.unref();
@@ -57,16 +63,10 @@ export class OptionEffects {
     }
   }
 
-  private async writeTimeFile(): Promise<void> {
-    const file = this.options.timeFile;
-    if (!file) return;
+  private async writeTimeFile(file: string): Promise<void> {
     const now = this.clock.now();
-    try {
-      await fsp.writeFile(`${file}.tmp`, `${cstDate(now)} ${cstTime(now)}\n`);
-      await fsp.rename(`${file}.tmp`, file);
-    } catch (err) {
-      this.onError(`cannot write the time file ${file}: ${(err as Error).message}`);
-    }
+    await fsp.writeFile(`${file}.tmp`, `${cstDate(now)} ${cstTime(now)}\n`);
+    await fsp.rename(`${file}.tmp`, file);
   }
 
   /** Create or remove the link-down flag file (创建通信中断标志文件). */

@@ -1,11 +1,11 @@
 import type { OrderBody } from '../link/index.js';
-import type { OrderRow } from '../dbf/index.js';
+import { CLBZ, type OrderRow } from '../dbf/index.js';
 import { checkOrder, type LocalRefusal } from './validate.js';
 import {
   orderKey,
   type AnswerMatcher,
   type Decision,
-  type FileJournal,
+  type Journal,
   type JournalEntry,
   type JournalReplay,
 } from './journal.js';
@@ -55,14 +55,28 @@ export interface PumpCounters {
   refused: number;
 }
 
-export const FLAG_NEW = '0';
-export const FLAG_SENT = '1';
-export const FLAG_REFUSED = '2';
-
 /** The order as it goes on the wire: the NQWT fields but the flag, plus its record number. */
 export function toOrderBody(row: OrderRow, recNo: number): OrderBody {
   const { CLBZ: _flag, ...fields } = row;
   return { ...fields, recNo };
+}
+
+/** What an OrderPump is built from (the gateway builds one at start, engine.ts). */
+export interface OrderPumpOptions {
+  /** NQWT.DBF, moved to where the journal resumes (`replay.resumeRecNo`). */
+  source: OrderSource;
+  journal: Journal;
+  /** What `journal.open` recovered, and the matcher it filled. */
+  replay: JournalReplay;
+  matcher: AnswerMatcher;
+  /** The station's trading units: an order of another unit is refused. */
+  units: readonly string[];
+  log: OperatorLog;
+  /** How long a record with an invalid CLBZ is held before it is read again. */
+  retryInvalidMs: number;
+  now: () => number;
+  /** The trading day (CST, YYYYMMDD) orders must carry. */
+  today: () => string;
 }
 
 /**
@@ -80,18 +94,24 @@ export class OrderPump {
   private readonly unsent: UnsentBook;
   readonly counters: PumpCounters;
 
-  constructor(
-    private source: OrderSource,
-    private readonly journal: FileJournal,
-    replay: JournalReplay,
-    private readonly matcher: AnswerMatcher,
-    units: string[],
-    private readonly log: OperatorLog,
-    private readonly retryInvalidMs: number,
-    private readonly now: () => number,
-    private readonly today: () => string,
-  ) {
-    this.units = new Set(units);
+  private source: OrderSource;
+  private readonly journal: Journal;
+  private readonly matcher: AnswerMatcher;
+  private readonly log: OperatorLog;
+  private readonly retryInvalidMs: number;
+  private readonly now: () => number;
+  private readonly today: () => string;
+
+  constructor(options: OrderPumpOptions) {
+    const { replay } = options;
+    this.source = options.source;
+    this.journal = options.journal;
+    this.matcher = options.matcher;
+    this.log = options.log;
+    this.retryInvalidMs = options.retryInvalidMs;
+    this.now = options.now;
+    this.today = options.today;
+    this.units = new Set(options.units);
     this.decided = replay.decided;
     for (const [recNo, item] of replay.pending) this.inflight.set(recNo, { recNo, ...item, maybeSent: true });
     this.counters = { sent: replay.ordered, refused: replay.refused };
@@ -180,8 +200,8 @@ export class OrderPump {
       newlyNotOrders.push(u);
     }
     for (const { recNo, row } of rows) {
-      if (row.CLBZ === FLAG_SENT || row.CLBZ === FLAG_REFUSED) continue;
-      if (row.CLBZ !== FLAG_NEW) {
+      if (row.CLBZ === CLBZ.SENT || row.CLBZ === CLBZ.REJECTED_LOCALLY) continue;
+      if (row.CLBZ !== CLBZ.NEW) {
         this.deferInvalid(recNo, row.CLBZ);
         continue;
       }
@@ -233,8 +253,8 @@ export class OrderPump {
       this.matcher.sent(item.key, item.recNo);
     }
     if (toSend.length > 0) await this.send(toSend, link);
-    if (refused.length > 0) await this.source.setFlags(refused, FLAG_REFUSED);
-    if (answeredFlagLost.length > 0) await this.source.setFlags(answeredFlagLost, FLAG_SENT);
+    if (refused.length > 0) await this.source.setFlags(refused, CLBZ.REJECTED_LOCALLY);
+    if (answeredFlagLost.length > 0) await this.source.setFlags(answeredFlagLost, CLBZ.SENT);
   }
 
   private async send(items: InFlight[], link: OrderSink): Promise<boolean> {
@@ -246,7 +266,7 @@ export class OrderPump {
     }
     await this.source.setFlags(
       items.map((i) => i.recNo),
-      FLAG_SENT,
+      CLBZ.SENT,
     );
     return true;
   }
@@ -272,7 +292,8 @@ export class OrderPump {
   private deferInvalid(recNo: number, flag: string): void {
     if (this.deferred.has(recNo)) return;
     this.deferred.set(recNo, this.now());
-    this.log.warn(`${formatMessage('NQ403_ORDER_FLAG_INVALID', { n: recNo })} (CLBZ='${flag}')`, 'NQ403');
+    const s = Number((this.retryInvalidMs / 1000).toFixed(3)); // the configured wait, not a fixed 30
+    this.log.warn(`${formatMessage('NQ403_ORDER_FLAG_INVALID', { n: recNo, s })} (CLBZ='${flag}')`, 'NQ403');
   }
 
   /**
@@ -295,9 +316,9 @@ export class OrderPump {
         notOrders.push({ recNo, code: e.code, text: e.message ?? '', unit: '', serial: '' });
         continue;
       }
-      if (row && row.CLBZ === FLAG_NEW) {
+      if (row && row.CLBZ === CLBZ.NEW) {
         due.push({ recNo, row });
-      } else if (row && row.CLBZ !== FLAG_SENT && row.CLBZ !== FLAG_REFUSED) {
+      } else if (row && row.CLBZ !== CLBZ.SENT && row.CLBZ !== CLBZ.REJECTED_LOCALLY) {
         const text = `${formatMessage('NQ404_ORDER_FLAG_SKIPPED', { n: recNo })} (CLBZ='${row.CLBZ}')`;
         const key = orderKey(row.JYDY, row.LSH);
         await this.journal.append([{ k: 'x', recNo, key, code: 'NQ404', text }], true);

@@ -4,6 +4,17 @@ import { AppError, VendorError, formatMessage } from '../shared/index.js';
 import type { OperatorLog } from './oplog.js';
 
 /**
+ * The first lines of the vendor's screen log, in its order (seed 000): the gateway's name and
+ * version, the welcome, then the paths of the order and return files.
+ */
+export function logWelcome(log: OperatorLog, config: TwConfig, software: string): void {
+  log.info(formatMessage('NQ253_GATEWAY_NAME', { text: software }), 'NQ253');
+  log.info(formatMessage('NQ207_WELCOME', { text: software }), 'NQ207');
+  log.info(formatMessage('NQ204_ORDERS_PATH', { text: config.files.orders }), 'NQ204');
+  log.info(formatMessage('NQ205_RETURNS_PATH', { text: config.files.returns }), 'NQ205');
+}
+
+/**
  * The start-up refusal the vendor's operators know: a return file holding another day's rows is
  * not opened, and the screen says, in this order, why, that opening failed, and that the data
  * could not be initialised. With archive_old_returns the old file is moved aside instead.

@@ -30,7 +30,10 @@ export interface GatewayStatus {
   marketState: string; // 股市状态
   notice: string; // 特别提示
   lastReturnSeq: number;
-  /** Heartbeats heard from the main station since the last logon, and when the last one came. */
+  /**
+   * Heartbeats heard from the main station since the last logon, and when the last one came (the
+   * logon itself until the first: staleness is counted from the logon, not from an older link).
+   */
   heartbeatsSinceLogon: number;
   lastHeartbeatAt: string | null;
   holds: string[];

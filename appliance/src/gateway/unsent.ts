@@ -1,4 +1,4 @@
-import type { OrderRow } from '../dbf/index.js';
+import { CLBZ, type OrderRow } from '../dbf/index.js';
 import type { UnsentInfo } from './journal.js';
 
 /** How often the records not sent are read again for a correction by the broker. */
@@ -72,10 +72,10 @@ export class UnsentBook {
         if (this.firstWatch && info.code !== 'NQ404') reflag.push(recNo);
         continue;
       }
-      if (row && row.CLBZ === '0') rows.push({ recNo, row });
+      if (row && row.CLBZ === CLBZ.NEW) rows.push({ recNo, row });
     }
     this.firstWatch = false;
-    if (reflag.length > 0) await source.setFlags(reflag, '2');
+    if (reflag.length > 0) await source.setFlags(reflag, CLBZ.REJECTED_LOCALLY);
     return rows;
   }
 }

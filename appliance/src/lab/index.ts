@@ -1,4 +1,11 @@
-export { initLab, renderLabTwIni, renderLabSimIni, type LabDescription, type LabOptions } from './init.js';
+export {
+  initLab,
+  LabExistsError,
+  renderLabTwIni,
+  renderLabSimIni,
+  type LabDescription,
+  type LabOptions,
+} from './init.js';
 export { makeLabPki, issueCertificate, LAB_SERVER_NAME, type LabPki, type LabKeyType } from './certs.js';
 export {
   findSofthsmParts,

@@ -47,6 +47,29 @@ export interface LabOptions {
   s3?: { endpoint: string; bucket: string };
   /** The station's key on a SoftHSM2 token, tw.ini in `[tls] mode = ekey`. */
   ekey?: LabEkeyKind;
+  /** Write over a lab already in the directory (new ports, PKI, tw.ini); refused without it. */
+  force?: boolean;
+}
+
+/** The files that make a directory a lab: writing over them changes ports and certificates. */
+const LAB_FILES = ['lab.json', 'tw.ini', 'sim.ini'] as const;
+
+/** `lab init` over an existing lab without --force (NQ915): it would change what others point at. */
+export class LabExistsError extends AppError {
+  constructor(dir: string, found: string[]) {
+    super(
+      'NQ915',
+      `${dir} already holds a lab (${found.join(', ')}): lab init would give it new ports, certificates and tw.ini`,
+      `use a new directory, or add --force to rewrite it (stop the gateway and simulator running from it first)`,
+    );
+  }
+}
+
+/** Refuse to write over a lab unless forced; a new or unrelated directory is fine. */
+function checkNotALab(dir: string, force: boolean | undefined): void {
+  if (force) return;
+  const found = LAB_FILES.filter((f) => existsSync(path.join(dir, f)));
+  if (found.length > 0) throw new LabExistsError(dir, found);
 }
 
 async function freePort(): Promise<number> {
@@ -62,6 +85,7 @@ async function freePort(): Promise<number> {
 
 export async function initLab(dirArg: string, options: LabOptions = {}): Promise<LabDescription> {
   const dir = path.resolve(dirArg);
+  checkNotALab(dir, options.force);
   if (options.ekey === undefined) return writeLab(dir, options);
   if (!(LAB_EKEY_KINDS as readonly string[]).includes(options.ekey)) {
     throw new AppError(
@@ -92,7 +116,11 @@ async function writeLab(
   const station = options.station ?? 'W888888T';
   const units = options.units ?? ['729900', '729901'];
   mkdirSync(dir, { recursive: true });
-  const ports = options.ports ?? { sim: await freePort(), admin: await freePort(), management: await freePort() };
+  const ports = options.ports ?? {
+    sim: await freePort(),
+    admin: await freePort(),
+    management: await freePort(),
+  };
   // RSA when the key goes on a token: the EKey certificate check reads RSA keys only.
   const pki = makeLabPki(path.join(dir, 'pki'), station, onToken ? 'rsa' : 'ec');
   const lab: LabDescription = {

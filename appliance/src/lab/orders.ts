@@ -1,4 +1,4 @@
-import type { OrderRow } from '../dbf/index.js';
+import { CLBZ, type OrderRow } from '../dbf/index.js';
 import { cstDate, cstTime } from '../shared/index.js';
 
 /**
@@ -8,7 +8,12 @@ import { cstDate, cstTime } from '../shared/index.js';
  */
 const SECURITIES = ['430001', '830001', '870001', '832000', '873001'];
 
-export function makeOrder(unit: string, serial: number, now: number, overrides: Partial<OrderRow> = {}): OrderRow {
+export function makeOrder(
+  unit: string,
+  serial: number,
+  now: number,
+  overrides: Partial<OrderRow> = {},
+): OrderRow {
   return {
     JYDY: unit,
     WTRQ: cstDate(now),
@@ -23,7 +28,7 @@ export function makeOrder(unit: string, serial: number, now: number, overrides: 
     DFGD: '',
     YDH: '',
     CDLSH: '',
-    CLBZ: '0',
+    CLBZ: CLBZ.NEW,
     BZ: '',
     ...overrides,
   };

@@ -17,6 +17,7 @@ import {
 import { encodeOrders, type OutgoingOrder } from './outbound.js';
 import type { LinkConnection } from './transport.js';
 import type { LinkEvents } from './types.js';
+import { marketWords } from './text.js';
 
 /** How a session ended; decides the operator's log lines and which server is next. */
 export type Ending =
@@ -207,7 +208,7 @@ export class ActiveSession {
         this.p.events.emit('notice', msg.body.text);
         return;
       case MessageType.MarketState:
-        this.p.log.line('info', undefined, `股市状态: ${msg.body.state}`);
+        this.p.log.line('info', undefined, `股市状态: ${marketWords(msg.body.state)}`);
         this.p.events.emit('market', msg.body.state);
         return;
       case MessageType.Quit: {

@@ -11,6 +11,6 @@ export * from './keepalive.js';
 export * from './inbound.js';
 export * from './outbound.js';
 export * from './types.js';
-export { LinkClient, SOFTWARE, SEND_BLOCK_REPEAT_MS } from './session.js';
+export { LinkClient, SEND_BLOCK_REPEAT_MS } from './session.js';
 export * from './text.js';
 export * from './answers.js';

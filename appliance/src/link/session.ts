@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { AppError, formatMessage, systemClock, type Clock } from '../shared/index.js';
+import { AppError, formatMessage, software, systemClock, type Clock } from '../shared/index.js';
 import type { ServerAddress } from '../config/index.js';
 import { ActiveSession, type Ending } from './active.js';
 import { describeServer } from './errors.js';
@@ -10,8 +10,8 @@ import type { OutgoingOrder } from './outbound.js';
 import { ServerList, type ReconnectReason } from './servers.js';
 import { tlsConnector, type LinkConnection } from './transport.js';
 import type { LinkClientOptions, LinkEvents, LinkState } from './types.js';
+import { marketWords } from './text.js';
 
-export const SOFTWARE = 'nqgw 0.1.0';
 /** How often NQ308 is repeated while the send path stays blocked. */
 export const SEND_BLOCK_REPEAT_MS = 5000;
 
@@ -128,7 +128,7 @@ export class LinkClient extends EventEmitter<LinkEvents> {
     this.heldFor = reason;
     if (!first || this.st === 'stopped') return;
     this.logger.line('warn', undefined, `暂停连接主站: ${reason}`);
-    void this.teardown(reason, true);
+    this.drop(reason, true);
     this.setState('backoff');
   }
 
@@ -138,7 +138,7 @@ export class LinkClient extends EventEmitter<LinkEvents> {
     this.heldFor = null;
     if (this.st === 'stopped') return;
     this.logger.line('info', undefined, `恢复连接主站: ${reason}`);
-    void this.teardown(reason);
+    this.drop(reason);
     this.connectNow();
   }
 
@@ -183,7 +183,7 @@ export class LinkClient extends EventEmitter<LinkEvents> {
     if (!Number.isInteger(index) || index < 0 || index >= this.servers.length) {
       throw new RangeError(`no server ${index + 1}: the list has ${this.servers.length}`);
     }
-    void this.teardown(`operator switched to server ${index + 1}`, true);
+    this.drop(`operator switched to server ${index + 1}`, true);
     const next = this.servers.switchTo(index);
     this.logger.line('info', undefined, `操作员切换到通信服务器 ${describeServer(next.server)}`);
     this.scheduleConnect(0);
@@ -233,8 +233,11 @@ export class LinkClient extends EventEmitter<LinkEvents> {
     }
     this.clearTimer('connectTimer');
     this.abort = null;
-    this.logger.vendor('info', 'NQ302_CONNECTED');
+    // The vendor's order on the screen: the server's certificate, 小站端等待主站应答, then
+    // 小站端与服务器连接成功, 等待主站应答. (the logon goes out next).
     if (conn.peer) this.logger.vendor('info', 'NQ310_SERVER_CERT', { text: conn.peer });
+    this.logger.vendor('info', 'NQ254_WAITING_MAIN');
+    this.logger.vendor('info', 'NQ302_CONNECTED');
     const session: ActiveSession = new ActiveSession({
       conn,
       events: this,
@@ -249,7 +252,7 @@ export class LinkClient extends EventEmitter<LinkEvents> {
         lastReturnSeq: this.opts.lastReturnSeq(),
         auth: this.opts.auth,
         tradingDate: this.opts.tradingDate(),
-        software: this.opts.software ?? SOFTWARE,
+        software: this.opts.software ?? software().text,
         ...(this.opts.noFills === true ? { noFills: true } : {}),
       },
       onUp: (answer) => {
@@ -271,7 +274,7 @@ export class LinkClient extends EventEmitter<LinkEvents> {
     this.logger.line(
       'info',
       undefined,
-      `登录成功: ${describeServer(server)}, 交易日 ${answer.tradingDate}, 股市状态 ${answer.marketState}`,
+      `登录成功: ${describeServer(server)}, 交易日 ${answer.tradingDate}, 股市状态 ${marketWords(answer.marketState)}`,
     );
     this.emit('up', { server, answer });
   }
@@ -290,6 +293,8 @@ export class LinkClient extends EventEmitter<LinkEvents> {
         this.logger.vendor('warn', 'NQ306_LINK_ERROR_RECONNECT');
         break;
       case 'closed':
+      case 'quit':
+        // After a quit the vendor's screen says 收到quit包, 连接中断 (where it arrived), then these two.
         this.logger.vendor('warn', 'NQ305_DISCONNECTED');
         this.logger.vendor('warn', 'NQ306_LINK_ERROR_RECONNECT');
         break;
@@ -301,11 +306,21 @@ export class LinkClient extends EventEmitter<LinkEvents> {
         this.logger.vendor('warn', 'NQ306_LINK_ERROR_RECONNECT');
         break;
       default:
-        break; // quit and refused were logged where they arrived
+        break; // a refusal was logged where it arrived
     }
-    void this.teardown(ending.text, ending.kind === 'operator');
+    this.drop(ending.text, ending.kind === 'operator');
     const next = this.servers.next(NEXT[ending.kind]);
     this.scheduleConnect(ending.kind === 'operator' ? 0 : next.delayMs);
+  }
+
+  /**
+   * teardown() when nobody waits for the close: ActiveSession.close() resolves on the socket's
+   * 'close' and does not reject; should it, that is logged rather than left unhandled.
+   */
+  private drop(reason: string, goodbye = false): void {
+    this.teardown(reason, goodbye).catch((err: unknown) =>
+      this.logger.line('warn', undefined, `closing the link failed: ${(err as Error).message}`),
+    );
   }
 
   /**

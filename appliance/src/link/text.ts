@@ -25,3 +25,26 @@ export function cleanPeerText(text: string, max: number): string {
   if (points.length <= max) return clean;
   return `${points.slice(0, max).join('')}…(已截断, 原长 ${points.length} 字符)`;
 }
+
+/**
+ * 股市状态 as the screen says it. The modelled protocol carries a code (docs/protocol.md:
+ * PRE_OPEN, OPEN, BREAK, CLOSED); the operator reads words. 未知 is the vendor screen's own word
+ * before any state is known, and 闭市 the guide's word for the close ("每天闭市后定时关闭网关程序");
+ * the others are the exchanges' usual words for the same phases. A state the table does not
+ * know is shown beside 未知 rather than hidden; words the main station sends in Chinese pass as
+ * they are.
+ */
+export const MARKET_WORDS: Readonly<Record<string, string>> = {
+  PRE_OPEN: '开市前',
+  OPEN: '开市',
+  BREAK: '休市',
+  CLOSED: '闭市',
+};
+
+export function marketWords(state: string | null | undefined): string {
+  const s = (state ?? '').trim();
+  if (s === '' || s === '未知') return '未知';
+  const known = MARKET_WORDS[s.toUpperCase()];
+  if (known) return known;
+  return /^[ -~]+$/.test(s) ? `未知 (${s})` : s;
+}

@@ -53,9 +53,14 @@ export class CredentialsError extends AppError {
     readonly path: string,
     cause: unknown,
   ) {
-    super('NQ395', `证书文件读取失败: ${path}`, 'Check [tls] ca/cert/key in tw.ini and the file permissions.', {
-      cause,
-    });
+    super(
+      'NQ395',
+      `证书文件读取失败: ${path}`,
+      'Check [tls] ca/cert/key in tw.ini and the file permissions.',
+      {
+        cause,
+      },
+    );
   }
 }
 
@@ -107,15 +112,32 @@ export function classifyConnectError(
 ): LinkConnectError {
   const code = err.code ?? '';
   if (REFUSED.has(code)) return new ConnectRefusedError(server, code, err);
-  const tlsCode = code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || /CERT|_SIGNATURE|ISSUER/.test(code);
+  const tlsCode =
+    code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || /CERT|_SIGNATURE|ISSUER/.test(code);
   if (tcpUp || tlsCode) return new HandshakeError(server, err.message || code, err);
   return new ConnectFailedError(server, err.message || code, err);
 }
 
 /**
- * Open a TLS connection to one main-station server: TLS 1.2 at least, only the configured CA
- * trusted (no system roots), the server's certificate checked against `serverName` (not against
- * the IP address we dialled). Rejects with ConnectTimeoutError, ConnectRefusedError,
+ * How the station's TLS client checks the main station, in whichever process makes the connection
+ * (here, or the EKey's TLS helper, ekey/tls-helper-child.ts): TLS 1.2 at least, the certificate
+ * verified (against the `ca` the caller adds: no system roots), and checked against `serverName`,
+ * not against the IP address dialled. SNI carries the name only when it is not an IP address.
+ */
+export function stationTlsOptions(
+  serverName: string,
+): Pick<tls.ConnectionOptions, 'minVersion' | 'rejectUnauthorized' | 'servername' | 'checkServerIdentity'> {
+  return {
+    minVersion: 'TLSv1.2',
+    rejectUnauthorized: true,
+    ...(isIP(serverName) === 0 ? { servername: serverName } : {}),
+    checkServerIdentity: (_host, cert) => tls.checkServerIdentity(serverName, cert),
+  };
+}
+
+/**
+ * Open a TLS connection to one main-station server with `stationTlsOptions`: only the configured
+ * CA trusted (no system roots). Rejects with ConnectTimeoutError, ConnectRefusedError,
  * HandshakeError, ConnectFailedError or ConnectAbortedError.
  */
 export async function connectTls(
@@ -136,11 +158,7 @@ export async function connectTls(
       host: server.host,
       port: server.port,
       ...secure,
-      minVersion: 'TLSv1.2',
-      rejectUnauthorized: true,
-      // SNI must not be an IP address; identity is checked against serverName either way.
-      servername: isIP(serverName) === 0 ? serverName : undefined,
-      checkServerIdentity: (_host, cert) => tls.checkServerIdentity(serverName, cert),
+      ...stationTlsOptions(serverName),
     });
     const onConnect = (): void => {
       tcpUp = true;
@@ -183,12 +201,16 @@ export async function connectTls(
   });
 }
 
-/** "CN=mainstation, O=..." from a peer certificate. */
+/**
+ * The peer certificate's subject in the slash form the vendor's screen prints
+ * (`服务器证书: /C=CN/ST=Guangdong/L=Shenzhen/O=Shenzhen Securities Communication`, OpenSSL's
+ * one-line form), in the certificate's order.
+ */
 export function certificateSubject(cert: tls.PeerCertificate | null | undefined): string {
   if (!cert?.subject) return '';
   return Object.entries(cert.subject)
-    .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : String(v)}`)
-    .join(', ');
+    .map(([k, v]) => `/${k}=${Array.isArray(v) ? v.join('+') : String(v)}`)
+    .join('');
 }
 
 /** Adapt a connected (TLS) socket to the session's LinkConnection. */

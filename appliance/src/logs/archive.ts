@@ -1,8 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TwConfig } from '../config/index.js';
-import { cstDate, cstTime, systemClock, type Clock } from '../shared/index.js';
-import { writeDurable } from './fsutil.js';
+import { cstDate, cstTime, replaceDurably, systemClock, type Clock } from '../shared/index.js';
 import { listSegments } from './segments.js';
 import type { LogSettings } from './settings.js';
 import { md5b64, sha256 } from './spool.js';
@@ -89,6 +88,6 @@ export async function uploadArchive(
   const localDir = path.join(settings.dir, 'archive');
   mkdirSync(localDir, { recursive: true });
   const localManifest = path.join(localDir, `${date}-${cstTime(now)}.manifest.json`);
-  writeDurable(localManifest, body);
+  await replaceDurably(localManifest, body);
   return { manifestKey, manifest, localManifest };
 }

@@ -2,7 +2,6 @@ import { appendFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { cstDate, SerialWriter, type Clock, type SerialSink } from '../shared/index.js';
-import { seqName } from './fsutil.js';
 
 /** A local log segment: `segments/YYYYMMDD-SEQ.jsonl`, one JSON object a line. */
 export interface SegmentRef {
@@ -12,6 +11,11 @@ export interface SegmentRef {
 }
 
 const SEGMENT_RE = /^(\d{8})-(\d{12})\.jsonl$/;
+
+/** Segment sequence numbers are 12 digits, so names sort in order. */
+export function seqName(seq: number): string {
+  return String(seq).padStart(12, '0');
+}
 
 export function segmentsDir(dir: string): string {
   return path.join(dir, 'segments');
@@ -176,7 +180,7 @@ export class SegmentWriter implements SerialSink<SegmentItem> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     // A pending "N lines dropped" mark goes into the open segment before it closes.
-    void this.queue.flush();
+    this.queue.markDrops();
     this.close();
     return this.queue.flushWithin(timeoutMs);
   }

@@ -2,13 +2,12 @@ import { mkdirSync } from 'node:fs';
 import type winston from 'winston';
 import { cstDate, systemClock, type Clock } from '../shared/index.js';
 import { pruneSegments, RETENTION_FAILED_CODE, retentionLines } from './retention.js';
-import { listSegments, SegmentWriter, type OpenSegmentFile, type SegmentRef } from './segments.js';
+import { listSegments, SegmentWriter, seqName, type OpenSegmentFile, type SegmentRef } from './segments.js';
 import type { LogSettings } from './settings.js';
 import { Shipper, shipStatusPath, type ShipMetrics } from './shipper.js';
 import { Spool } from './spool.js';
 import { ObjectStore } from './store.js';
 import { createStructuredLogger } from './transport.js';
-import { seqName } from './fsutil.js';
 
 export interface LogLine {
   time: number;

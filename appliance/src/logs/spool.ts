@@ -4,10 +4,10 @@ import path from 'node:path';
 import { readFile, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { seqName, syncDirAsync, writeDurableAsync } from './fsutil.js';
+import { fsyncDir, replaceDurably } from '../shared/index.js';
 
 const gzipAsync = promisify(gzip);
-import { listSegments, type SegmentRef } from './segments.js';
+import { listSegments, seqName, type SegmentRef } from './segments.js';
 
 /** What is sealed with each spooled segment; the .gz must match gzSha256 before it is sent. */
 export interface SpoolEntry {
@@ -139,7 +139,7 @@ export class Spool {
       if (raw.length) await this.seal(seg, raw, gz, now);
       used += gz.length;
       this.sealedThrough = seg.seq;
-      await writeDurableAsync(this.stateFile, JSON.stringify({ sealedThrough: seg.seq }));
+      await replaceDurably(this.stateFile, JSON.stringify({ sealedThrough: seg.seq }));
       afterEach?.();
     }
     return 0;
@@ -161,8 +161,8 @@ export class Spool {
       gzSha256: sha256(gz),
       gzMd5: md5b64(gz),
     };
-    await writeDurableAsync(`${base}.jsonl.gz`, gz);
-    await writeDurableAsync(`${base}.json`, JSON.stringify(entry));
+    await replaceDurably(`${base}.jsonl.gz`, gz);
+    await replaceDurably(`${base}.json`, JSON.stringify(entry));
     this.sealed.set(entry.seq, entry);
     return entry;
   }
@@ -187,7 +187,7 @@ export class Spool {
     const base = path.join(this.spoolDir, seqName(entry.seq));
     this.sealed.delete(entry.seq);
     await rm(`${base}.jsonl.gz`, { force: true });
-    await syncDirAsync(this.spoolDir);
+    await fsyncDir(this.spoolDir);
     await rm(`${base}.json`, { force: true });
   }
 

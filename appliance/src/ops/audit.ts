@@ -13,6 +13,15 @@ export interface AuditEntry {
   args?: Record<string, unknown>;
   result: 'ok' | 'refused' | 'failed';
   detail?: string;
+  /**
+   * Cutover, drills, lock take-over, fail-back and softkey (issue 13): who approved (批准人: the
+   * emergency command group's leader or an authorised IT head, seed 002 §4.3), and whether one was
+   * named ('no approver' when tw.ini does not require one and none was given).
+   */
+  approver?: string;
+  approval?: 'approved' | 'no approver';
+  /** The outcome's timings (ms, and the fault time as ISO) for cutover and drills. */
+  timings?: Record<string, number | string | null>;
 }
 
 export const AUDIT_FILE = 'audit.log';

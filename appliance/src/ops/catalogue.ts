@@ -213,6 +213,11 @@ export const LINE_ALERTS: Record<string, AlertCode> = {
   NQ169: 'SOFT_WINDOW_ENDING',
   NQ701: 'ORDER_PATH_FAILURE',
   NQ702: 'ORDER_PATH_FAILURE',
+  // The journal's write failures by kind (gateway/journal-errors.ts): sync, full, short write, not open.
+  NQ780: 'ORDER_PATH_FAILURE',
+  NQ781: 'ORDER_PATH_FAILURE',
+  NQ782: 'ORDER_PATH_FAILURE',
+  NQ783: 'ORDER_PATH_FAILURE',
   NQ421: 'ORDER_UNSENT',
   NQ520: 'ORDER_FILE_DAMAGED',
   NQ220: 'TRADING_DAY_ENDED',

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import os from 'node:os';
 import type { TwConfig } from '../config/index.js';
 import { AppError } from '../shared/index.js';
@@ -42,6 +44,12 @@ export class OpsClient {
     private readonly operator = 'unknown',
     /** The checker (复核人) for two-person duty; sent only when named. */
     private readonly checker?: string,
+    /**
+     * The API's own certificate (PEM) when it serves HTTPS: the only one trusted for this call.
+     * It is read from [management] tls_cert on this host, so the name check adds nothing to the
+     * pin and is skipped (the listen address may be 0.0.0.0, reached here as 127.0.0.1).
+     */
+    private readonly pinnedCert?: string,
   ) {}
 
   static fromConfig(config: TwConfig, operator?: string, checker?: string): OpsClient {
@@ -57,7 +65,19 @@ export class OpsClient {
       );
     }
     const h = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
-    return new OpsClient(`http://${h}:${port}`, token, operator, checker);
+    const tls = config.management.tls;
+    if (!tls) return new OpsClient(`http://${h}:${port}`, token, operator, checker);
+    let cert: string;
+    try {
+      cert = readFileSync(tls.cert, 'utf8');
+    } catch (err) {
+      throw new OpsApiError(
+        0,
+        `cannot read the API certificate ${tls.cert}: ${(err as NodeJS.ErrnoException).code}`,
+        'The API makes it at its first start: is `nqgw run` running? (systemctl status nqgw)',
+      );
+    }
+    return new OpsClient(`https://${h}:${port}`, token, operator, checker, cert);
   }
 
   async get<T>(route: string): Promise<T> {
@@ -69,28 +89,26 @@ export class OpsClient {
   }
 
   private async call<T>(method: string, route: string, body?: unknown): Promise<T> {
-    let res: Response;
+    let res: { status: number; ok: boolean; text: string };
     try {
-      res = await fetch(`${this.baseUrl}${route}`, {
+      res = await this.send(
         method,
-        headers: {
+        route,
+        {
           authorization: `Bearer ${this.token}`,
           'x-nqgw-operator': encodeURIComponent(this.operator),
           // The checker travels exactly like the operator: header and body.
           ...(this.checker ? { 'x-nqgw-checker': encodeURIComponent(this.checker) } : {}),
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
-        ...(body === undefined
-          ? {}
-          : {
-              body: JSON.stringify({
-                operator: this.operator,
-                ...(this.checker ? { checker: this.checker } : {}),
-                ...(body as object),
-              }),
+        body === undefined
+          ? undefined
+          : JSON.stringify({
+              operator: this.operator,
+              ...(this.checker ? { checker: this.checker } : {}),
+              ...(body as object),
             }),
-        signal: AbortSignal.timeout(5000),
-      });
+      );
     } catch (err) {
       throw new OpsApiError(
         0,
@@ -98,7 +116,7 @@ export class OpsClient {
         'Is `nqgw run` running? (systemctl status nqgw)',
       );
     }
-    const text = await res.text();
+    const { text } = res;
     let json: unknown;
     try {
       json = JSON.parse(text);
@@ -115,5 +133,40 @@ export class OpsClient {
       throw new OpsApiError(res.status, `API ${method} ${route}: ${res.status} ${msg}`, hint);
     }
     return json as T;
+  }
+
+  /** One request with node:http(s): fetch cannot be given a certificate to trust. 5 s in all. */
+  private send(
+    method: string,
+    route: string,
+    headers: Record<string, string>,
+    body: string | undefined,
+  ): Promise<{ status: number; ok: boolean; text: string }> {
+    const url = new URL(`${this.baseUrl}${route}`);
+    const tls = url.protocol === 'https:';
+    const options: https.RequestOptions = {
+      method,
+      headers: { ...headers, ...(body === undefined ? {} : { 'content-length': Buffer.byteLength(body) }) },
+      timeout: 5000,
+      ...(tls ? { ca: this.pinnedCert, checkServerIdentity: () => undefined } : {}),
+    };
+    return new Promise((resolve, reject) => {
+      const req = (tls ? https : http).request(url, options, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          resolve({
+            status,
+            ok: status >= 200 && status < 300,
+            text: Buffer.concat(chunks).toString('utf8'),
+          });
+        });
+      });
+      req.on('timeout', () => req.destroy(new Error('no answer within 5 s')));
+      req.on('error', reject);
+      req.end(body);
+    });
   }
 }

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { GatewayStatus, OperatorLine } from '../gateway/index.js';
@@ -11,7 +12,8 @@ import { createMetrics } from './metrics.js';
 import { renderStatusPage } from './page.js';
 import { serverIndexOf, type OpsSource } from './source.js';
 import { ensureTokenFile } from './token.js';
-import { authorize, pageLogin } from './auth.js';
+import { authorize, leverGuard, pageLogin, Sessions } from './auth.js';
+import { certificateCovers, ensureApiCertificate, type ApiCertificate } from './cert.js';
 import { WebhookSink } from './webhook.js';
 
 export interface OpsServerOptions {
@@ -37,7 +39,10 @@ export class OpsServer {
   private readonly token: string;
   private readonly audit: AuditLog;
   private readonly webhook: WebhookSink | null;
-  private readonly server: http.Server;
+  private readonly server: http.Server | https.Server;
+  private readonly sessions = new Sessions();
+  /** The appliance's own certificate when the listener is HTTPS ([management] tls). */
+  readonly certificate: ApiCertificate | null;
   private readonly streams = new Set<Response>();
   private readonly page = renderStatusPage();
   private unsubscribe: () => void = () => undefined;
@@ -77,7 +82,13 @@ export class OpsServer {
     };
     this.alerts.on('raised', sink('raised'));
     this.alerts.on('cleared', sink('cleared'));
-    this.server = http.createServer(this.app());
+    const tls = config.management.tls;
+    this.certificate = tls
+      ? ensureApiCertificate(tls.cert, tls.key, [options.host ?? config.management.host])
+      : null;
+    this.server = this.certificate
+      ? https.createServer({ cert: this.certificate.certPem, key: this.certificate.keyPem }, this.app())
+      : http.createServer(this.app());
   }
 
   private app(): express.Express {
@@ -89,14 +100,23 @@ export class OpsServer {
       const reasons = this.notReady(this.source.status());
       res.status(reasons.length === 0 ? 200 : 503).json({ ready: reasons.length === 0, reasons });
     });
-    app.get('/', pageLogin(this.token));
-    app.use(authorize(this.token));
+    app.get('/', pageLogin(this.token, this.sessions, this.certificate !== null));
+    app.use(authorize(this.token, this.sessions));
     app.get('/', (_req, res) => void res.type('html').set('cache-control', 'no-store').send(this.page));
     app.get('/metrics', async (_req, res) => {
       const registry = this.registry;
       res.type(registry.contentType).send(await registry.metrics());
     });
     const api = express.Router();
+    api.use(
+      leverGuard((req, why) =>
+        this.source.log.write(
+          'warn',
+          `拒绝管理接口请求 ${req.method} ${req.baseUrl}${req.path}: ${why}`,
+          'NQ652',
+        ),
+      ),
+    );
     api.use(express.json({ limit: '4kb' }));
     api.get('/status', (_req, res) => void res.json(this.fullStatus()));
     api.get(
@@ -224,6 +244,7 @@ export class OpsServer {
     this.source.on('status', this.onStatus);
     const { host = this.source.config.management.host, port = this.source.config.management.port } =
       this.options;
+    this.logCertificate(host);
     try {
       await new Promise<void>((resolve, reject) => {
         this.server.once('error', reject);
@@ -245,9 +266,29 @@ export class OpsServer {
     }
   }
 
+  /** Say which certificate the listener shows, so that an operator can compare the fingerprint. */
+  private logCertificate(host: string): void {
+    const c = this.certificate;
+    if (!c) return;
+    const { tls } = this.source.config.management;
+    this.source.log.write(
+      'info',
+      `管理接口证书${c.created ? '已创建' : ''} ${tls?.cert} SHA256 ${c.fingerprint}`,
+      'NQ653',
+    );
+    const wildcard = host === '0.0.0.0' || host === '::';
+    if (!wildcard && !certificateCovers(c.certPem, host)) {
+      this.source.log.write(
+        'warn',
+        `管理接口证书不包含监听地址 ${host} (${c.names.join(', ')}): 浏览器和 Prometheus 会拒绝它; 删除 ${tls?.cert} 和 ${tls?.key} 后重启以生成新证书`,
+        'NQ651',
+      );
+    }
+  }
+
   get url(): string {
     const a = this.server.address() as AddressInfo;
-    return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+    return `${this.certificate ? 'https' : 'http'}://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
   }
 
   async stop(): Promise<void> {

@@ -35,7 +35,10 @@ export class WebhookSink {
     }
     if (!this.busy) {
       this.busy = true;
-      setImmediate(() => void this.drain());
+      setImmediate(
+        () =>
+          void this.drain().catch((err: unknown) => this.options.onGiveUp?.(null, (err as Error).message)),
+      );
     }
   }
 
@@ -96,4 +99,22 @@ export class WebhookSink {
     if (this.timer) clearTimeout(this.timer);
     this.wake?.();
   }
+}
+
+/**
+ * A webhook body from a template: a JSON document whose strings may hold {{field}} placeholders
+ * (ops/channels.ts alertFields: station, host, code, severity, severity_words, event_words,
+ * title, words, action, since, cleared_at, time). Substitution happens inside the parsed
+ * strings, so a value holding quotes or newlines can never break the JSON; an unknown field is
+ * left as written, so a typo shows in the message instead of vanishing.
+ */
+export function renderWebhookTemplate(template: unknown, fields: Record<string, string>): unknown {
+  if (typeof template === 'string')
+    return template.replace(/\{\{([a-z_]+)\}\}/g, (all, key: string) => fields[key] ?? all);
+  if (Array.isArray(template)) return template.map((t) => renderWebhookTemplate(t, fields));
+  if (template !== null && typeof template === 'object')
+    return Object.fromEntries(
+      Object.entries(template).map(([k, v]) => [k, renderWebhookTemplate(v, fields)]),
+    );
+  return template;
 }

@@ -4,3 +4,6 @@ export * from './errors.js';
 export * from './crc32.js';
 export * from './durable.js';
 export * from './serialwriter.js';
+export * from './process.js';
+export * from './software.js';
+export * from './findup.js';

@@ -4,7 +4,7 @@
  * the code. Change a code never; add new ones at the end of their group.
  *
  * Placeholders: {n} order number (the record's position in NQWT.DBF, 1-based), {unit}, {date},
- * {ms}, {server}, {station}, {text}.
+ * {ms}, {s} seconds, {server}, {station}, {text}.
  */
 export const MESSAGES = {
   // Certificates and logon
@@ -32,6 +32,8 @@ export const MESSAGES = {
     '启动时已过自动退出时间 {text}: 今天不会自动退出; 网关在交易日结束 (北京时间 24:00) 时停止',
   NQ225_AUTO_EXIT_ARMED: '将于 {text} 自动退出',
   NQ226_DAY_ENDED_EXIT: '交易日 {date} 的网关现在退出 (退出码 4, systemd 不会自动重启它)',
+  // The vendor's first log line, the gateway's name and version (seed 000: "深圳证券通信网股转系统交易网关 (20200630)")
+  NQ253_GATEWAY_NAME: '深圳证券通信网股转系统交易网关 ({text})',
   // Link
   NQ301_CONNECTING: '正在以小站号: {station} 连接通信服务器 {server}, 等待服务器响应',
   NQ302_CONNECTED: '小站端与服务器连接成功, 等待主站应答.',
@@ -43,10 +45,12 @@ export const MESSAGES = {
   NQ308_SEND_BLOCKED: '警告：发送线程已阻塞 {ms} 毫秒',
   NQ309_HANDSHAKE_FAILED: '与服务器握手失败',
   NQ310_SERVER_CERT: '服务器证书: {text}',
+  // After the server certificate, before 小站端与服务器连接成功 (seed 000's screen, in that order)
+  NQ254_WAITING_MAIN: '小站端等待主站应答',
   // Orders (checked by the gateway)
   NQ401_ORDER_UNIT: "委托第 {n} 笔交易单元 '{unit}' 错!",
   NQ402_ORDER_DATE: "错误：委托第 {n} 笔日期 '{date}' 错!",
-  NQ403_ORDER_FLAG_INVALID: '委托第 {n} 笔处理标志非法, 30秒后重新处理',
+  NQ403_ORDER_FLAG_INVALID: '委托第 {n} 笔处理标志非法, {s}秒后重新处理',
   NQ404_ORDER_FLAG_SKIPPED: '委托第 {n} 笔处理标志非法, 已跳过',
   // A record that is not an order (issue 11): never sent, CLBZ set to '2', listed by `nqgw orders --unsent`
   NQ421_ORDER_UNSENT:

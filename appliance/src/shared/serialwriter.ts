@@ -151,7 +151,8 @@ export class SerialWriter<T> {
     quietly(() => this.options.sink.writeSync(unconfirmed, queued));
   }
 
-  private markDrops(): void {
+  /** Queue the "N items dropped" mark now, if items were dropped since the last one (flush() does too). */
+  markDrops(): void {
     if (this.droppedSinceMark === 0) return;
     const mark = this.options.dropMark?.(this.droppedSinceMark) ?? null;
     this.droppedSinceMark = 0;
@@ -167,7 +168,9 @@ export class SerialWriter<T> {
     installExitHook();
     if (!this.draining) {
       this.draining = true;
-      void this.drain();
+      // Nobody awaits the drain. It catches the sink's failures itself (onFailure); anything else
+      // that escapes is reported the same way rather than left as an unhandled rejection.
+      this.drain().catch((err: unknown) => quietly(() => this.options.onFailure?.(err as Error)));
     }
   }
 

@@ -57,3 +57,9 @@ variable "object_storage_cidrs" {
   description = "Object storage endpoint range for log shipping."
   default     = ["10.90.0.0/24"]
 }
+
+variable "counter_share_address" {
+  type        = string
+  description = "IPv4 address of the broker's file server that publishes the counter's share (SMB)."
+  default     = "10.80.4.20"
+}

@@ -15,6 +15,15 @@ variable "replicas" {
     station           = string
     fixed_ip          = string
     availability_zone = optional(string)
+    # Bump (any new string) to re-create this replica from the current configuration: user_data
+    # is applied only when a replica is created (lifecycle ignore_changes), so a module-wide change
+    # rolls out one replica per apply, never all at once (README.md, "Rollout").
+    revision = optional(string, "1")
+    # Cinder availability zone of the state volume when its names differ from Nova's.
+    volume_availability_zone = optional(string)
+    # This replica's image instead of var.image_name: an image update is a rebuild in place (root
+    # disk replaced, state volume kept), so roll it out one replica at a time with this.
+    image_name = optional(string)
     usbip = optional(object({
       server = string
       busid  = string
@@ -24,7 +33,9 @@ variable "replicas" {
     Gateway replicas keyed by a stable name (the key names the server and port; renaming a key
     replaces that replica only). role: "active" (the one that logs on at cutover) or "standby"
     (never sends); station: 小站号 such as W888888T; fixed_ip: the replica's address in the DR
-    subnet; usbip: optional USB/IP server and bus id of the replica's EKey.
+    subnet; usbip: optional USB/IP server and bus id of the replica's EKey; revision: bump it to
+    re-create this replica (and only it) with the current configuration (first boot runs again;
+    its state volume is kept and re-attached).
   EOT
 
   validation {
@@ -235,9 +246,16 @@ variable "appliance_values" {
     to /etc/nqgw/values.json: a FLAT object whose keys are the template values (units, orders,
     returns, state_dir, tls_mode, tls_ca, tls_cert, tls_key, tls_server_name, no_fills,
     link_down_flag, time_file, auto_exit, management_token_file, time_servers,
-    object_storage_endpoint, object_storage_bucket). The module sets, per replica, station
-    (replicas[*].station), management_listen (fixed_ip:management_port) and servers (from
-    main_station_links, never given here), and time_servers (var.time_servers) unless given here.
+    object_storage_endpoint, object_storage_bucket, object_storage_access_key_id_file,
+    object_storage_secret_access_key_file; the EKey's [ekey]: ekey_module, ekey_token_label,
+    ekey_token_serial, ekey_key_id, ekey_key_label, ekey_pin_file, ekey_pin_credential,
+    ekey_usb_ids). Secrets are never values: ekey_pin_file (default /etc/nqgw/ekey.pin, nqgw
+    0600) or ekey_pin_credential (a systemd credential name), the key files and tls_ca are PATHS
+    on the replica, placed by an operator through the bastion (docs/image.md, "Secrets on the
+    replica"). The module sets, per replica, station (replicas[*].station), management_listen
+    (fixed_ip:management_port) and servers (from main_station_links, never given here), and
+    time_servers (var.time_servers) unless given here; with counter_share, orders, returns and
+    share_mount_point come from the share and win over values given here.
   EOT
   default     = {}
 
@@ -251,8 +269,16 @@ variable "appliance_values" {
       "units", "orders", "returns", "state_dir", "tls_mode", "tls_ca", "tls_cert", "tls_key",
       "tls_server_name", "no_fills", "link_down_flag", "time_file", "auto_exit",
       "management_token_file", "time_servers", "object_storage_endpoint", "object_storage_bucket",
+      "object_storage_access_key_id_file", "object_storage_secret_access_key_file",
+      "ekey_module", "ekey_token_label", "ekey_token_serial", "ekey_key_id", "ekey_key_label",
+      "ekey_pin_file", "ekey_pin_credential", "ekey_usb_ids",
     ], k)])
     error_message = "appliance_values: only the flat template values of nqgw config render (no sections such as station = {...}; station and management_listen come from the replica, servers from main_station_links)."
+  }
+
+  validation {
+    condition     = !contains(keys(var.appliance_values), "ekey_pin") && !contains(keys(var.appliance_values), "pin")
+    error_message = "appliance_values: the EKey PIN is never a value (it would be in Terraform state and user data): give ekey_pin_file or ekey_pin_credential and place the PIN through the bastion."
   }
 }
 
@@ -260,4 +286,105 @@ variable "extra_security_group_ids" {
   type        = list(string)
   description = "Further security groups to put on every replica's port (they must not open ingress to 0.0.0.0/0)."
   default     = []
+}
+
+variable "state_volume" {
+  type = object({
+    size_gb     = optional(number, 100)
+    volume_type = optional(string)
+    # How the guest names a Cinder volume attached over virtio-blk: /dev/disk/by-id/virtio-
+    # followed by the first 20 characters of the volume's ID (its serial). virtio-scsi clouds:
+    # "/dev/disk/by-id/scsi-0QEMU_QEMU_HARDDISK_".
+    device_prefix = optional(string, "/dev/disk/by-id/virtio-")
+  })
+  description = <<-EOT
+    The state volume of each replica: one Cinder volume per replica (openstack_blockstorage_volume_v3,
+    lifecycle prevent_destroy), attached to it and mounted at /var/lib/nqgw (journal, NQHB.DBF
+    state, calendar, the active marker; the DBF files too unless counter_share is set). Formatted
+    ext4 at first boot only when it is blank; a volume with data is mounted as it is, never
+    formatted. size_gb: at least 100 (the vendor asks for a disk of 100 GB or more); growing it
+    later is an in-place resize, shrinking is refused by Cinder.
+  EOT
+  default     = {}
+
+  validation {
+    condition     = var.state_volume.size_gb >= 100 && floor(var.state_volume.size_gb) == var.state_volume.size_gb
+    error_message = "state_volume: size_gb must be a whole number of at least 100 (the vendor asks for 100 GB or more)."
+  }
+  validation {
+    condition     = can(regex("^/dev/disk/by-(id|path)/[A-Za-z0-9._:-]*$", var.state_volume.device_prefix))
+    error_message = "state_volume: device_prefix must start with /dev/disk/by-id/ or /dev/disk/by-path/ (e.g. /dev/disk/by-id/virtio-)."
+  }
+}
+
+variable "counter_share" {
+  type = object({
+    protocol         = string
+    address          = string
+    path             = string
+    mount_point      = optional(string, "/srv/counter")
+    credentials_file = optional(string, "/etc/nqgw/secrets/counter-share.cred")
+    orders_file      = optional(string, "NQWT.DBF")
+    returns_file     = optional(string, "NQHB.DBF")
+  })
+  description = <<-EOT
+    The broker's interface directory (the counter's share) that holds NQWT.DBF and NQHB.DBF,
+    mounted on every replica (both must see the same files, and the order file's lock beside
+    NQWT.DBF guards two hosts only on one share). null keeps the DBF files on the state volume.
+    protocol: "cifs" (SMB 3, as Windows counters publish it) or "nfs" (NFSv4); address: the file
+    server's IPv4 address (the egress rule and nftables open tcp 445 or 2049 to it only); path:
+    cifs the share name ("counter" or "counter/sub"), nfs the export ("/export/counter");
+    mount_point: where the replica mounts it; credentials_file (cifs only): a PATH on the
+    replica, root 0600, with username=/password=/domain= lines, placed by an operator through
+    the bastion after first boot (the password is never in Terraform state or user data; the
+    mount starts when the file appears). tw.ini's orders/returns are set to
+    mount_point/orders_file and mount_point/returns_file.
+  EOT
+  default     = null
+
+  validation {
+    condition     = var.counter_share == null || contains(["cifs", "nfs"], try(var.counter_share.protocol, ""))
+    error_message = "counter_share: protocol must be \"cifs\" or \"nfs\"."
+  }
+  validation {
+    condition     = var.counter_share == null || (can(cidrhost("${try(var.counter_share.address, "")}/32", 0)) && !strcontains(try(var.counter_share.address, "/"), "/"))
+    error_message = "counter_share: address must be the file server's IPv4 address (the firewall opens the share to that address only)."
+  }
+  validation {
+    condition = var.counter_share == null || (
+      try(var.counter_share.protocol, "") == "cifs"
+      ? can(regex("^[A-Za-z0-9$._-]+(/[A-Za-z0-9$._-]+)*$", try(var.counter_share.path, "")))
+      : can(regex("^/[A-Za-z0-9._/-]*$", try(var.counter_share.path, "")))
+    )
+    error_message = "counter_share: path must be the share name for cifs (\"counter\", \"counter/sub\") or the export for nfs (\"/export/counter\")."
+  }
+  validation {
+    condition     = var.counter_share == null || can(regex("^/(srv|mnt)/[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*$", try(var.counter_share.mount_point, "")))
+    error_message = "counter_share: mount_point must be a directory under /srv or /mnt (lower-case letters, digits, . _ -), e.g. /srv/counter."
+  }
+  validation {
+    condition     = var.counter_share == null || can(regex("^/etc/nqgw/secrets/[A-Za-z0-9._-]+$", try(var.counter_share.credentials_file, "")))
+    error_message = "counter_share: credentials_file must be a file under /etc/nqgw/secrets/ on the replica (a path, never the password)."
+  }
+  validation {
+    condition = var.counter_share == null || alltrue([
+      for f in [try(var.counter_share.orders_file, ""), try(var.counter_share.returns_file, "")] : can(regex("^[A-Za-z0-9._-]+$", f))
+    ])
+    error_message = "counter_share: orders_file and returns_file are file names in the share (NQWT.DBF, NQHB.DBF)."
+  }
+}
+
+variable "usbip_tunnel_port" {
+  type        = number
+  description = <<-EOT
+    TCP port of the stunnel server on each replica's USB host (scripts/usbip-host): the only way
+    USB/IP leaves a replica, inside mutual TLS; plain USB/IP (3240) is never opened. It is part of
+    host.json, so changing it replaces the replicas that use USB/IP.
+  EOT
+  default     = 3241
+
+  validation {
+    condition     = var.usbip_tunnel_port > 0 && var.usbip_tunnel_port < 65536 && floor(var.usbip_tunnel_port) == var.usbip_tunnel_port && var.usbip_tunnel_port != 3240
+    error_message = "usbip_tunnel_port: a TCP port number, not 3240 (plain USB/IP)."
+  }
 }

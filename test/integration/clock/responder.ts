@@ -67,6 +67,8 @@ export class SntpResponder {
   /** Requests received. */
   requests = 0;
   #socket: dgram.Socket | null = null;
+  /** The first answer that failed (nobody awaits an answer): stop() throws it, so the test sees it. */
+  #failed: { err: unknown } | null = null;
   readonly #now: () => number;
 
   constructor(behaviour: Partial<ResponderBehaviour> = {}, now: () => number = () => preciseWallClock.now()) {
@@ -92,7 +94,7 @@ export class SntpResponder {
     this.#socket = socket;
     socket.on('message', (msg, rinfo) => {
       this.requests += 1;
-      void this.#answer(msg, rinfo);
+      this.#answer(msg, rinfo).catch((err: unknown) => (this.#failed ??= { err }));
     });
     await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
     return this.port;
@@ -102,6 +104,7 @@ export class SntpResponder {
     const socket = this.#socket;
     this.#socket = null;
     if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
+    if (this.#failed) throw this.#failed.err;
   }
 
   async #answer(req: Buffer, rinfo: dgram.RemoteInfo): Promise<void> {

@@ -18,20 +18,28 @@ await program.parseAsync(process.argv);
 
 const CUTOVER_MODULE = path.join(REPO, 'dist', 'appliance', 'src', 'cli', 'cutover.js');
 
+/** `env` adds variables (NQGW_LOCK_HOSTNAME: the lock's test seam, one host per process). */
 export async function runCutoverCli(
   args: string[],
-): Promise<{ code: number | null; output: string; ms: number }> {
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; output: string; stdout: string; ms: number }> {
   const began = Date.now();
   const child = spawn(process.execPath, ['--input-type=module', '-e', DRIVER, 'nqgw', 'cutover', ...args], {
     cwd: REPO,
-    env: { ...process.env, NQGW_CUTOVER_MODULE: CUTOVER_MODULE },
+    env: { ...process.env, ...env, NQGW_CUTOVER_MODULE: CUTOVER_MODULE },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // `output` is what the operator's terminal shows (both streams); `stdout` alone is the JSON of
+  // --json (the progress lines go to stderr then).
   let output = '';
-  child.stdout.on('data', (c: Buffer) => (output += c.toString('utf8')));
+  let stdout = '';
+  child.stdout.on('data', (c: Buffer) => {
+    output += c.toString('utf8');
+    stdout += c.toString('utf8');
+  });
   child.stderr.on('data', (c: Buffer) => (output += c.toString('utf8')));
   const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
-  return { code, output, ms: Date.now() - began };
+  return { code, output, stdout, ms: Date.now() - began };
 }
 
 export function sha256(file: string): string {

@@ -3,8 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ReturnFileWriter } from '../../../appliance/src/dbf/index.js';
-import { isAlive, stopPid, type CutoverResult } from '../../../appliance/src/cutover/index.js';
-import { cstDate } from '../../../appliance/src/shared/index.js';
+import { readAuditLog } from '../../../appliance/src/ops/index.js';
+import { stopPid, type CutoverResult } from '../../../appliance/src/cutover/index.js';
+import { cstDate, isAlive } from '../../../appliance/src/shared/index.js';
 import { makeLab, setIni, simReady, startSim } from '../../helpers/lab.js';
 import type { NqgwProcess } from '../../helpers/process.js';
 import { runCutoverCli, sha256, statusPid } from './cli.js';
@@ -65,12 +66,13 @@ describe('nqgw cutover against the lab', () => {
   it('--json gives the steps and the timings', async () => {
     const lab = await labWithSim();
     gateways.push(lab.stateDir);
-    const { code, output } = await runCutoverCli(['--config', lab.twIni, '--json']);
+    const { code, output, stdout } = await runCutoverCli(['--config', lab.twIni, '--json']);
     expect(code, output).toBe(0);
-    const result = JSON.parse(output) as CutoverResult;
+    const result = JSON.parse(stdout) as CutoverResult;
     expect(result.go).toBe(true);
     expect(result.steps.map((s) => s.step)).toEqual([
       'config',
+      'approval',
       'lock',
       'dirs',
       'nqhb',
@@ -94,11 +96,15 @@ describe('nqgw cutover against the lab', () => {
       '--start-command',
       'true',
       '--timeout',
-      '2',
+      '3',
     ]);
     expect(code).toBe(3);
     expect(output).toMatch(
       /FAIL\s+gateway running \(status\.json, pid alive\): timed out \(no status\.json from a new gateway\)/,
+    );
+    // What it waited for, said while it waited (issue 13: nothing was printed during the wait).
+    expect(output).toMatch(
+      /\.\.\. waiting for the gateway process to start and write status\.json: [\d.]+ s so far/,
     );
     expect(output.trimEnd().endsWith('NO-GO')).toBe(true);
   });
@@ -110,12 +116,25 @@ describe('nqgw cutover against the lab', () => {
       archiveOld: false,
     });
     await writer.close();
-    const before = [sha256(lab.orders), sha256(lab.returns), readdirSync(lab.stateDir).sort().join(',')];
-    const drillsBefore = readdirSync(os.tmpdir()).filter((f) => f.startsWith('nqgw-drill-'));
+    // The audit log is the one file a drill adds to the real state directory: its record.
+    const stateFiles = (): string =>
+      readdirSync(lab.stateDir)
+        .filter((f) => f !== 'audit.log')
+        .sort()
+        .join(',');
+    const before = [sha256(lab.orders), sha256(lab.returns), stateFiles()];
+    const drillsBefore = readdirSync(os.tmpdir()).filter((f) => /^nqgw-drill-[A-Za-z0-9]{6}$/.test(f));
 
-    const { code, output } = await runCutoverCli(['--config', lab.twIni, '--drill', '--json']);
+    // --force: the CI may run on a trading day (the refusal itself: test/unit/cutover).
+    const { code, output, stdout } = await runCutoverCli([
+      '--config',
+      lab.twIni,
+      '--drill',
+      '--force',
+      '--json',
+    ]);
     expect(code, output).toBe(0);
-    const result = JSON.parse(output) as CutoverResult;
+    const result = JSON.parse(stdout) as CutoverResult;
     expect(result.drill).toBe(true);
     expect(result.go).toBe(true);
     expect(result.steps.map((s) => s.step)).toContain('heartbeat');
@@ -123,11 +142,13 @@ describe('nqgw cutover against the lab', () => {
     expect(result.steps.find((s) => s.step === 'drill-cleanup')?.verdict).toBe('OK');
     expect(isAlive(result.gatewayPid!)).toBe(false);
 
-    expect([sha256(lab.orders), sha256(lab.returns), readdirSync(lab.stateDir).sort().join(',')]).toEqual(
-      before,
-    );
+    expect([sha256(lab.orders), sha256(lab.returns), stateFiles()]).toEqual(before);
+    expect(readAuditLog(path.join(lab.stateDir, 'audit.log')).map((e) => [e.action, e.result])).toEqual([
+      ['cutover-drill', 'ok'],
+    ]);
+    expect(result.drillCreated).toEqual(expect.arrayContaining(['tw.ini', 'NQWT.DBF', 'state/status.json']));
     expect(readdirSync(lab.dir).some((f) => f.endsWith('.lock'))).toBe(false);
-    const drillsAfter = readdirSync(os.tmpdir()).filter((f) => f.startsWith('nqgw-drill-'));
+    const drillsAfter = readdirSync(os.tmpdir()).filter((f) => /^nqgw-drill-[A-Za-z0-9]{6}$/.test(f));
     expect(drillsAfter.filter((d) => !drillsBefore.includes(d))).toEqual([]);
     const scratch = /(\/\S*nqgw-drill-\w+)/.exec(
       result.steps.find((s) => s.step === 'drill-cleanup')!.detail,
@@ -139,7 +160,7 @@ describe('nqgw cutover against the lab', () => {
     const lab = await labWithSim();
     gateways.push(lab.stateDir);
     expect((await runCutoverCli(['--config', lab.twIni])).code).toBe(0);
-    const { code, output } = await runCutoverCli(['--config', lab.twIni, '--drill']);
+    const { code, output } = await runCutoverCli(['--config', lab.twIni, '--drill', '--force']);
     expect(code).toBe(3);
     expect(output).toMatch(/FAIL\s+no other active gateway: a gateway is already active on this host/);
     expect(output).toMatch(/OK\s+drill data removed/);

@@ -18,8 +18,8 @@ afterEach(async () => {
 async function cutoverJson(
   args: string[],
 ): Promise<{ code: number | null; result: CutoverResult; output: string }> {
-  const { code, output } = await runCutoverCli([...args, '--json']);
-  return { code, output, result: JSON.parse(output) as CutoverResult };
+  const { code, output, stdout } = await runCutoverCli([...args, '--json']);
+  return { code, output, result: JSON.parse(stdout) as CutoverResult };
 }
 
 function step(result: CutoverResult, name: string): CutoverResult['steps'][number] {

@@ -46,7 +46,8 @@ describe('order checks and rejections', () => {
 
     await gateway.waitFor(/委托第 2 笔交易单元 '111111' 错!/);
     await gateway.waitFor(/错误：委托第 3 笔日期 '20200102' 错!/);
-    await gateway.waitFor(/委托第 4 笔处理标志非法, 30秒后重新处理/);
+    // The wait in the words is the configured one (invalid_flag_retry_s = 2), not a fixed 30.
+    await gateway.waitFor(/委托第 4 笔处理标志非法, 2秒后重新处理/);
     const fixer = new OrderFileReader(lab.orders);
     await fixer.open();
     await fixer.readNew();

@@ -36,9 +36,9 @@ describe.runIf(SLOW)('provisioning in a debootstrap chroot (NQGW_SLOW_IMAGE_CHEC
     rmSync(base, { recursive: true, force: true });
   });
 
-  it('installs Node 20 and the appliance bundle, runnable as `nqgw`', () => {
+  it('installs Node 24 and the appliance bundle, runnable as `nqgw`', () => {
     const node = run('chroot', [root, '/usr/local/bin/node', '--version']);
-    expect(node.stdout).toMatch(/^v20\./);
+    expect(node.stdout).toMatch(/^v24\./);
     const nqgw = run('chroot', [root, '/usr/local/bin/nqgw', 'version']);
     expect(nqgw.status, output(nqgw)).toBe(0);
     expect(existsSync(join(root, 'opt/nqgw/bin/nqgw.js'))).toBe(true);

@@ -60,13 +60,14 @@ describe('first-boot host settings, checked by nft, sshd and chronyd', () => {
     expect(accepts.filter((l) => /dport/.test(l) && !/^(udp sport)/.test(l))).toEqual([
       'ip saddr $bastion tcp dport 22 accept',
       'ip saddr $management_net tcp dport $management_port accept',
+      'ip saddr $management_net tcp dport 9100 accept',
       'ip daddr . tcp dport $main_station_links accept',
       'ip daddr $time_servers udp dport 123 accept',
       'ip daddr $object_storage tcp dport 443 accept',
       'ip daddr $resolvers udp dport 53 accept',
       'ip daddr $resolvers tcp dport 53 accept',
       'ip daddr 169.254.169.254 tcp dport 80 accept',
-      'ip daddr 10.80.3.5 tcp dport 3240 accept',
+      'ip daddr 10.80.3.5 tcp dport 3241 accept',
     ]);
   });
 

@@ -9,6 +9,7 @@ const MAX_EXPOSURE: Record<string, number> = {
   'nqgw.service': 4.0,
   'nqgw-firstboot.service': 5.0,
   'nqgw-usbip.service': 5.0,
+  'nqgw-usbip-tunnel.service': 2.0,
   'nqgw-daily.service': 3.0,
 };
 
@@ -28,6 +29,7 @@ describe('systemd units (systemd-analyze)', () => {
       'nqgw-daily.service',
       'nqgw-daily.timer',
       'nqgw-firstboot.service',
+      'nqgw-usbip-tunnel.service',
       'nqgw-usbip.service',
       'nqgw.service',
     ]);

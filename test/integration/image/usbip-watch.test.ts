@@ -52,7 +52,7 @@ describe('nqgw-usbip.sh watch: keeps the EKey attached over USB/IP', () => {
       env: {
         ...process.env,
         PATH: `${dir}:${process.env['PATH'] ?? ''}`,
-        USBIP_HOST: '10.80.3.5',
+        USBIP_SERVER: '10.80.3.5',
         USBIP_BUSID: '1-1',
         USBIP_CHECK_S: '1',
       },
@@ -65,9 +65,14 @@ describe('nqgw-usbip.sh watch: keeps the EKey attached over USB/IP', () => {
       // The first attach fails (server not up yet): tried again a second later.
       await waitUntil(() => existsSync(state), 'attached after one failed try', 10_000);
       expect(readFileSync(attempts, 'utf8').trim()).toBe('2');
-      expect(readFileSync(state, 'utf8').trim()).toBe('10.80.3.5:3240/1-1');
-      expect(out).toContain('attach failed; next try in 1 s');
-      await waitUntil(() => out.includes('1-1 from 10.80.3.5 attached'), 'reported attached', 5000);
+      // Attached through the tunnel's local end, never straight to the USB host.
+      expect(readFileSync(state, 'utf8').trim()).toBe('127.0.0.1:3240/1-1');
+      expect(out).toMatch(/attach failed \(is nqgw-usbip-tunnel running\? .*\); next try in 1 s/);
+      await waitUntil(
+        () => out.includes('1-1 from 10.80.3.5 (through the tunnel) attached'),
+        'reported attached',
+        5000,
+      );
 
       rmSync(state); // the USB/IP connection drops
       await waitUntil(() => existsSync(state), 're-attached after the drop', 10_000);
@@ -81,7 +86,7 @@ describe('nqgw-usbip.sh watch: keeps the EKey attached over USB/IP', () => {
   it('refuses a USBIP_CHECK_S that is not whole seconds', async () => {
     const code = await new Promise<number | null>((resolve) => {
       const c = spawn('bash', [SCRIPT, 'watch'], {
-        env: { ...process.env, USBIP_HOST: 'h', USBIP_BUSID: '1-1', USBIP_CHECK_S: '0.5' },
+        env: { ...process.env, USBIP_SERVER: 'h', USBIP_BUSID: '1-1', USBIP_CHECK_S: '0.5' },
         stdio: 'ignore',
       });
       c.on('exit', resolve);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { registerOpsCommands } from '../../../appliance/src/cli/ops.js';
 import { readAuditLog } from '../../../appliance/src/ops/index.js';
+import { software } from '../../../appliance/src/shared/index.js';
 import { runNqgw } from '../../helpers/process.js';
 import { startOpsLab, type OpsLab } from './ops-lab.js';
 
@@ -64,8 +65,13 @@ describe('nqgw operator commands over the API', () => {
   it('events pages the log; status asks the API first', async () => {
     const first = await nqgw('events', '--config', t.lab.twIni, '--since', '0', '--limit', '2');
     expect(first.code).toBe(0);
-    expect(first.out).toMatch(/^ {5}1 \d\d:\d\d:\d\d info  \[NQ207\] 欢迎使用股转系统交易网关/);
-    expect(first.out).toContain('-- next: nqgw events --since 2');
+    expect(first.out).toMatch(/^ {5}1 \d\d:\d\d:\d\d info  \[NQ253\] 深圳证券通信网股转系统交易网关/);
+    expect(first.out).toMatch(/^ {5}2 \d\d:\d\d:\d\d info  \[NQ207\] 欢迎使用股转系统交易网关/m);
+    // The name and version in both lines are package.json's (shared/software.ts), nothing else.
+    expect(first.out).toContain(`[NQ253] 深圳证券通信网股转系统交易网关 (${software().text})`);
+    expect(first.out).toContain(`[NQ207] 欢迎使用股转系统交易网关 (${software().text})`);
+    // The pager's hint is a whole command that can be pasted.
+    expect(first.out).toContain(`-- next: nqgw events --config ${t.lab.twIni} --since 2 --limit 2`);
     const status = await runNqgw(['status', '--config', t.lab.twIni, '--json']);
     expect(JSON.parse(status.output)).toMatchObject({
       running: true,

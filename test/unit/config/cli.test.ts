@@ -43,7 +43,7 @@ describe('nqgw config check', () => {
     expect(r.code).toBe(0);
     expect(r.out).toBe(
       `OK: ${file}\nstation W888888T, units 729900,729901; 1 server: lab simulator 127.0.0.1:7043; ` +
-        'tls file; management 127.0.0.1:9300',
+        'tls file; management 127.0.0.1:9300\nencoding: UTF-8',
     );
   });
 

@@ -85,7 +85,16 @@ describe('templates', () => {
     expect(cfg.tls.mode).toBe('ekey');
     expect(cfg.management).toMatchObject({ host: '10.20.0.11', port: 9300 });
     expect(cfg.extra['clock']).toEqual({ servers: '100.100.0.1,100.100.0.2:123' });
-    expect(cfg.extra['logs']).toEqual({ endpoint: 'https://oss.dr.example:9000', bucket: 'nqgw-logs-dr' });
+    expect(cfg.extra['logs']).toEqual({
+      endpoint: 'https://oss.dr.example:9000',
+      bucket: 'nqgw-logs-dr',
+      // Paths of the key files placed through the bastion; empty: the environment's keys, if any.
+      access_key_id_file: '',
+      secret_access_key_file: '',
+    });
+    // The EKey and the share sections are there to be filled from the values (empty here).
+    expect(cfg.extra['ekey']).toMatchObject({ pin_file: '/etc/nqgw/ekey.pin', module: '' });
+    expect(cfg.extra['share']).toEqual({ mount_point: '' });
     expect(readFileSync(file, 'utf8')).toMatch(/7043 is ASSUMED/);
   });
 

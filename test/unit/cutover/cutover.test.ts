@@ -67,7 +67,7 @@ describe('drill scratch tw.ini', () => {
 });
 
 describe('preflight checks', () => {
-  it('drill day: a weekend, an adjusted working Saturday or a holiday is OK; a trading day or an unknown year warns', () => {
+  it('drill day: a weekend, an adjusted working Saturday or a holiday is OK; a trading day or an unknown year is refused unless forced', () => {
     const cfg = config(tmp());
     const at = (iso: string) => ({ now: () => Date.parse(`${iso}T10:00:00+08:00`) });
     expect(checkDrillDay(cfg, at('2026-11-22'))).toMatchObject({
@@ -77,11 +77,24 @@ describe('preflight checks', () => {
     expect(checkDrillDay(cfg, at('2026-02-14')).detail).toContain('adjusted-working-weekend');
     expect(checkDrillDay(cfg, at('2026-10-05')).detail).toContain('holiday 国庆节');
     const trading = checkDrillDay(cfg, at('2026-11-23'));
-    expect(trading).toMatchObject({ verdict: 'WARN', detail: 'today 2026-11-23 is a trading day' });
-    expect(trading.hint).toMatch(/one session/);
+    expect(trading).toMatchObject({
+      verdict: 'FAIL',
+      detail: 'today 2026-11-23 is a trading day: drills are for non-trading days',
+    });
+    expect(trading.hint).toMatch(/--force/);
+    const forced = checkDrillDay(cfg, at('2026-11-23'), true);
+    expect(forced).toMatchObject({
+      verdict: 'WARN',
+      detail: 'today 2026-11-23 is a trading day: drill forced (--force), recorded in the audit log',
+    });
+    expect(forced.hint).toMatch(/one session/);
+    // The line never says "non-trading" about a trading day (issue 13 section 4).
+    for (const r of [trading, forced])
+      expect(`${r.detail}`).not.toMatch(/is not a trading day|is a non-trading day/);
     const unknown = checkDrillDay(cfg, at('2031-06-02'));
-    expect(unknown.verdict).toBe('WARN');
+    expect(unknown.verdict).toBe('FAIL');
     expect(unknown.detail).toMatch(/cannot tell whether 2031-06-02 trades/);
+    expect(checkDrillDay(cfg, at('2031-06-02'), true).verdict).toBe('WARN');
   });
 
   it('NQHB.DBF: absent is fine, today is fine, another day is a failure (or a warning when archived)', async () => {

@@ -1,35 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   AnswerMatcher,
   FileJournal,
+  JournalClosedError,
   JournalCorruptError,
+  JournalFullError,
+  JournalShortWriteError,
+  JournalSyncError,
+  JournalWriteError,
   orderKey,
+  type JournalWriteContext,
 } from '../../../appliance/src/gateway/journal.js';
-import type { OrderBody } from '../../../appliance/src/link/messages.js';
-
-const order = (lsh: string, recNo: number): OrderBody => ({
-  JYDY: '729900',
-  WTRQ: '20261121',
-  WTSJ: '093000',
-  LSH: lsh,
-  GDDM: '0800000001',
-  ZQDM: '830001',
-  YWLB: '0B',
-  WTJG: 10.5,
-  WTSL: 100,
-  DFXW: '',
-  DFGD: '',
-  YDH: '',
-  CDLSH: '',
-  BZ: '',
-  recNo,
-});
+import { LINE_ALERTS } from '../../../appliance/src/ops/catalogue.js';
+import { tempDir } from '../../helpers/tempdir.js';
+import { order } from './journal-contract.js';
+import { FaultyFs } from './journal-faults.js';
 
 function tempFile(): string {
-  return path.join(mkdtempSync(path.join(os.tmpdir(), 'nqgw-jnl-')), 'day.jnl');
+  return path.join(tempDir('nqgw-jnl-'), 'day.jnl');
 }
 
 async function writeDay(file: string): Promise<void> {
@@ -49,21 +39,6 @@ async function writeDay(file: string): Promise<void> {
 }
 
 describe('FileJournal', () => {
-  it('replays what was sent, answered and refused, and where to resume', async () => {
-    const file = tempFile();
-    await writeDay(file);
-    const matcher = new AnswerMatcher();
-    const journal = new FileJournal(file);
-    const replay = await journal.open(matcher);
-    await journal.close();
-    expect([...replay.pending.keys()]).toEqual([2]);
-    expect(replay.decided.get(3)).toEqual({ key: '999999|3', outcome: 'refused', code: 'NQ401' });
-    expect(replay.resumeRecNo).toBe(4);
-    expect(replay.ordered).toBe(2);
-    expect(replay.refused).toBe(1);
-    expect(matcher.answered(orderKey('729900', '2'))).toBe(2);
-  });
-
   it('drops a torn last line and trims the file, so the next append starts clean', async () => {
     const file = tempFile();
     await writeDay(file);
@@ -82,7 +57,23 @@ describe('FileJournal', () => {
     const lines = readFileSync(file, 'utf8').split('\n');
     lines[1] = lines[1]!.replace('"LSH":"2"', '"LSH":"9"');
     writeFileSync(file, lines.join('\n'));
-    await expect(new FileJournal(file).open(new AnswerMatcher())).rejects.toBeInstanceOf(JournalCorruptError);
+    const err = await new FileJournal(file).open(new AnswerMatcher()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(JournalCorruptError);
+    expect(err).toMatchObject({ code: 'NQ701', file, record: 2 });
+  });
+
+  it('leaves the file byte for byte as it was when a batch fails, and names the offset it was cut to', async () => {
+    const file = tempFile();
+    await writeDay(file);
+    const before = readFileSync(file);
+    const fs = new FaultyFs();
+    const j = new FileJournal(file, { fs });
+    await j.open(new AnswerMatcher());
+    fs.arm({ op: 'datasync', errno: 'EIO' });
+    const err = await j.append([{ k: 'm', next: 9 }], true).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'NQ780', offset: before.length, record: 6 });
+    expect(readFileSync(file)).toEqual(before);
+    await j.close();
   });
 });
 
@@ -94,5 +85,21 @@ describe('AnswerMatcher', () => {
     expect(m.answered('729900|7')).toBe(10);
     expect(m.answered('729900|7')).toBe(12);
     expect(m.answered('729900|7')).toBeUndefined();
+  });
+});
+
+describe('journal errors', () => {
+  it('each raises the order-path alert when the gateway logs it under its code', () => {
+    const at: JournalWriteContext = { file: 'day.jnl', step: 'write', record: 1, records: 1, offset: 0 };
+    const errors = [
+      new JournalCorruptError('day.jnl', 2),
+      new JournalWriteError(at, new Error('EIO')),
+      new JournalSyncError(at, new Error('EIO')),
+      new JournalFullError(at, new Error('ENOSPC')),
+      new JournalShortWriteError(at, 3, 9),
+      new JournalClosedError(at),
+    ];
+    expect(errors.map((e) => e.code)).toEqual(['NQ701', 'NQ702', 'NQ780', 'NQ781', 'NQ782', 'NQ783']);
+    for (const e of errors) expect(LINE_ALERTS[e.code]).toBe('ORDER_PATH_FAILURE');
   });
 });

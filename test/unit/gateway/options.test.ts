@@ -120,4 +120,20 @@ describe("the vendor's other options", () => {
     await vi.waitFor(() => expect(readFileSync(time, 'utf8')).toBe('20261123 152958\n'));
     effects.stop();
   });
+
+  it('tells a time file it cannot write to the operator log (the timer awaits nobody)', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'nqgw-opt-'));
+    const time = path.join(dir, 'no-such-dir', 'TIME.TXT');
+    const errors: string[] = [];
+    const effects = new OptionEffects(
+      { ...base, timeFile: time },
+      { now: () => START },
+      () => {},
+      (text) => errors.push(text),
+    );
+    effects.start();
+    await vi.waitFor(() => expect(errors).toHaveLength(1));
+    expect(errors[0]).toContain(`cannot write the time file ${time}: ENOENT`);
+    effects.stop();
+  });
 });

@@ -109,9 +109,9 @@ describe('first boot, usbip, udev', () => {
       'ConditionPathExists',
       '/etc/nqgw/usbip.env',
     ]);
-    expect(read('files/nqgw-usbip.sh')).toContain(
-      'usbip attach --remote="$USBIP_HOST" --busid="$USBIP_BUSID"',
-    );
+    // Through the TLS tunnel's local end only (nqgw-usbip-tunnel.service), never the USB host.
+    expect(read('files/nqgw-usbip.sh')).toContain('usbip attach --remote="$TUNNEL" --busid="$USBIP_BUSID"');
+    expect(read('files/nqgw-usbip.sh')).toMatch(/^TUNNEL=127\.0\.0\.1$/m);
   });
 
   it('udev gives group nqgw the Feitian (096e) and G+D (1059) tokens', () => {

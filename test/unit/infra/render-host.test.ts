@@ -47,9 +47,13 @@ describe('nqgw-render-host (first-boot host settings)', () => {
     );
     expect(nft).toContain('ip saddr $bastion tcp dport 22 accept');
     expect(nft).toContain('ip saddr $management_net tcp dport $management_port accept');
-    expect(nft).toContain('ip daddr 10.80.3.5 tcp dport 3240 accept');
+    expect(nft).toContain('ip daddr 10.80.3.5 tcp dport 3241 accept');
+    expect(nft).not.toContain('3240');
     expect(nft).not.toMatch(/\{\{|0\.0\.0\.0\/0/);
-    expect(read('etc/nqgw/usbip.env')).toContain('USBIP_HOST=10.80.3.5\nUSBIP_BUSID=1-1\n');
+    expect(read('etc/nqgw/usbip.env')).toContain(
+      'USBIP_SERVER=10.80.3.5\nUSBIP_TUNNEL_PORT=3241\nUSBIP_BUSID=1-1\n',
+    );
+    expect(read('etc/nqgw/usbip-tunnel.conf')).toMatch(/^connect = 10\.80\.3\.5:3241$/m);
     expect(read('etc/nqgw/firstboot.env')).toBe('NQGW_TW_TEMPLATE=cloud-production\n');
   });
 

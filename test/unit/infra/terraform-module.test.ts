@@ -131,7 +131,18 @@ describe('module nqgw-replicas', () => {
   it('admits SSH only from the bastion and the management port only from the management network', () => {
     const rules = resourcesOfType(mod, 'openstack_networking_secgroup_rule_v2');
     const ingress = rules.filter(([, r]) => r.direction === 'ingress');
-    expect(ingress.map(([n]) => n).sort()).toEqual(['management_from_mgmt_net', 'ssh_from_bastion']);
+    expect(ingress.map(([n]) => n).sort()).toEqual([
+      'management_from_mgmt_net',
+      'node_exporter_from_mgmt_net',
+      'ssh_from_bastion',
+    ]);
+    // Host monitoring (docs/ops.md): node_exporter's port from the management network only.
+    const node = resource(mod, 'openstack_networking_secgroup_rule_v2', 'node_exporter_from_mgmt_net');
+    expect([node.port_range_min, node.protocol, node.remote_ip_prefix]).toEqual([
+      9100,
+      'tcp',
+      '${var.management_cidr}',
+    ]);
     const ssh = resource(mod, 'openstack_networking_secgroup_rule_v2', 'ssh_from_bastion');
     expect([ssh.port_range_min, ssh.port_range_max, ssh.protocol, ssh.remote_ip_prefix]).toEqual([
       22,
@@ -156,6 +167,7 @@ describe('module nqgw-replicas', () => {
       ),
     );
     expect(Object.keys(egress).sort()).toEqual([
+      'counter_share',
       'dns',
       'main_station',
       'main_station_ping',
@@ -178,7 +190,9 @@ describe('module nqgw-replicas', () => {
     expect(egress.object_storage.for_each).toContain('var.object_storage_cidrs');
     expect(egress.dns.port_range_min).toBe(53);
     expect(egress.metadata.remote_ip_prefix).toBe('169.254.169.254/32');
-    expect(egress.usbip.port_range_min).toBe(3240);
+    // USB/IP only inside the TLS tunnel: its port (a variable, 3241), never plain 3240.
+    expect(egress.usbip.port_range_min).toBe('${var.usbip_tunnel_port}');
+    expect(egress.usbip.port_range_max).toBe('${var.usbip_tunnel_port}');
   });
 
   it('lets the replicas ping the main-station addresses (ICMP echo only, to those addresses only)', () => {
@@ -226,11 +240,12 @@ describe('module nqgw-replicas', () => {
 
   it('wires user_data to the appliance values through the cloud-init template', () => {
     const server = resource(mod, 'openstack_compute_instance_v2', 'replica');
-    const ud = server.user_data as string;
-    expect(ud).toMatch(/^\$\{templatefile\("\$\{path\.module\}\/templates\/user-data\.yaml\.tftpl"/);
-    expect(ud).toContain('values_json = jsonencode(local.appliance_values[each.key])');
-    expect(ud).toContain('host_json   = jsonencode(local.host_values[each.key])');
+    expect(server.user_data).toBe('${local.user_data[each.key]}');
     const locals = (mod.locals as Hcl[]).reduce((a, b) => ({ ...a, ...b }), {} as Hcl);
+    const ud = locals.user_data as string;
+    expect(ud).toMatch(/templatefile\("\$\{path\.module\}\/templates\/user-data\.yaml\.tftpl"/);
+    expect(ud).toContain('values_json = jsonencode(local.appliance_values[name])');
+    expect(ud).toContain('host_json   = jsonencode(local.host_values[name])');
     expect(locals.appliance_values).toContain('var.appliance_values,');
     expect(locals.appliance_values).toMatch(/station\s+= r\.station/);
     expect(locals.appliance_values).toMatch(
@@ -256,6 +271,7 @@ describe('module nqgw-replicas', () => {
     // Everything user_data is made of: the template call and the two documents.
     for (const text of [
       server.user_data as string,
+      locals.user_data as string,
       locals.appliance_values as string,
       locals.host_values as string,
     ]) {

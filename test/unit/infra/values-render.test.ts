@@ -91,11 +91,19 @@ describe('values.json from cloud-init renders into a valid tw.ini', () => {
       const timeServers = ((example.variable.time_servers as Hcl[])[0] as Hcl).default as string[];
       const replicas = use.replicas as Record<string, { station: string; fixed_ip: string }>;
       const port = use.management_port as number;
+      // local.share_values: with counter_share, the DBF files are in its mount point (defaults
+      // of the variable's optional attributes: /srv/counter, NQWT.DBF, NQHB.DBF).
+      const share = use.counter_share as { mount_point?: string } | undefined;
+      const mp = share?.mount_point ?? '/srv/counter';
+      const shareValues = share
+        ? { orders: `${mp}/NQWT.DBF`, returns: `${mp}/NQHB.DBF`, share_mount_point: mp }
+        : {};
       const out: Record<string, Record<string, unknown>> = {};
       for (const [name, r] of Object.entries(replicas)) {
         out[name] = {
           time_servers: timeServers,
           ...(use.appliance_values as Record<string, unknown>),
+          ...shareValues,
           station: r.station,
           management_listen: `${r.fixed_ip}:${port}`,
           servers: twServers(links()),
@@ -140,7 +148,9 @@ describe('values.json from cloud-init renders into a valid tw.ini', () => {
     it('the module builds values.json as { time_servers, caller values, station, management_listen }', () => {
       const locals = (module.locals as Hcl[]).reduce((a, b) => ({ ...a, ...b }), {} as Hcl);
       const expr = (locals.appliance_values as string).replace(/\s+/g, ' ');
-      expect(expr).toContain('merge( { time_servers = var.time_servers }, var.appliance_values, {');
+      expect(expr).toContain(
+        'merge( { time_servers = var.time_servers }, var.appliance_values, local.share_values, {',
+      );
       expect(expr).toContain('station = r.station');
       expect(expr).toContain('management_listen = "${r.fixed_ip}:${var.management_port}"');
       expect(expr).toContain('servers = local.tw_servers');
@@ -167,7 +177,7 @@ describe('values.json from cloud-init renders into a valid tw.ini', () => {
       expect(listed).toBeDefined();
       const keys = [...listed!.matchAll(/"([a-z_]+)"/g)].map((m) => m[1]);
       const expected = Object.keys(TEMPLATE_VALUES).filter(
-        (k) => !['station', 'management_listen', 'sim_port', 'servers'].includes(k),
+        (k) => !['station', 'management_listen', 'sim_port', 'servers', 'share_mount_point'].includes(k),
       );
       expect(keys.sort()).toEqual(expected.sort());
       const given = Object.keys(((example.module.nqgw as Hcl[])[0] as Hcl).appliance_values as Hcl);

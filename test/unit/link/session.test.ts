@@ -26,11 +26,12 @@ describe('LinkClient: logon, liveness and the server walk', () => {
         tradingDate: '20260302',
       },
     });
-    expect(h.logs.map((l) => l.code)).toEqual(['NQ301', 'NQ302', 'NQ310']);
+    // The vendor's order: certificate, 小站端等待主站应答, then 小站端与服务器连接成功.
+    expect(h.logs.map((l) => l.code)).toEqual(['NQ301', 'NQ310', 'NQ254', 'NQ302']);
     expect(h.logs[0]!.text).toBe(
       '正在以小站号: W888888T 连接通信服务器 server1 10.0.0.1:7043, 等待服务器响应',
     );
-    expect(h.logs[2]!.text).toBe('服务器证书: CN=mainstation, O=NEEQ');
+    expect(h.logs[1]!.text).toBe('服务器证书: CN=mainstation, O=NEEQ');
 
     const ups: unknown[] = [];
     h.client.on('up', (u) => ups.push(u));

@@ -1,56 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import type { TwConfig } from '../../../appliance/src/config/index.js';
-import { OperatorLog, type GatewayStatus } from '../../../appliance/src/gateway/index.js';
-import {
-  OpsServer,
-  TWO_PERSON_WORDS,
-  personKey,
-  readAuditLog,
-  type OpsSource,
-} from '../../../appliance/src/ops/index.js';
-import { systemClock } from '../../../appliance/src/shared/index.js';
+import { OpsServer, TWO_PERSON_WORDS, personKey, readAuditLog } from '../../../appliance/src/ops/index.js';
 import { waitUntil } from '../../helpers/process.js';
-import { makeStatus } from './fixtures.js';
+import { FakeGateway, fakeConfig, makeStatus } from './fixtures.js';
 
 const TOKEN = 'unit-test-token-0123456789';
-
-class FakeGateway extends EventEmitter implements OpsSource {
-  readonly log = new OperatorLog({ clock: systemClock, stdout: false });
-  current: GatewayStatus = makeStatus();
-  calls: string[] = [];
-  constructor(readonly config: TwConfig) {
-    super();
-  }
-  status(): GatewayStatus {
-    return this.current;
-  }
-  hold(reason: string, on: boolean): void {
-    this.calls.push(`hold ${reason} ${on}`);
-  }
-  reconnect(reason: string): void {
-    this.calls.push(`reconnect ${reason}`);
-  }
-  switchTo(index: number): void {
-    this.calls.push(`switch ${index}`);
-  }
-}
-
-function fakeConfig(stateDir: string, requireChecker = false): TwConfig {
-  return {
-    station: { id: 'W888888T', units: ['729900'] },
-    files: { stateDir },
-    servers: [{ name: 'server1', host: '127.0.0.1', port: 7043 }],
-    link: { heartbeatMs: 10_000 },
-    tls: { mode: 'file' },
-    management: { host: '127.0.0.1', port: 0, tokenFile: '/nonexistent', requireChecker },
-  } as unknown as TwConfig;
-}
 
 const running: { stop(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -115,13 +73,20 @@ describe('OpsServer with a fake gateway', () => {
     ]);
   });
 
-  it('turns a one-time ?token= into an HttpOnly cookie and redirects to the bare page', async () => {
+  it('turns a one-time ?token= into an HttpOnly session cookie (not the token) and redirects to the bare page', async () => {
     const { server } = await start();
     const login = await fetch(`${server.url}/?token=${TOKEN}`, { redirect: 'manual' });
     expect(login.status).toBe(303);
     expect(login.headers.get('location')).toBe('/');
     const cookie = login.headers.get('set-cookie')!;
-    expect(cookie).toMatch(/nqgw_token=.*HttpOnly; SameSite=Strict/);
+    expect(cookie).toMatch(
+      /^nqgw_session=[\w-]{43}; Max-Age=43200; Path=\/; Expires=.*; HttpOnly; SameSite=Strict$/,
+    );
+    expect(cookie).not.toContain(TOKEN);
+    expect(cookie).not.toContain('Secure'); // plain HTTP on loopback: a Secure cookie would not come back
+    expect((await fetch(`${server.url}/`, { headers: { cookie: `nqgw_session=${TOKEN}` } })).status).toBe(
+      401,
+    );
     const page = await fetch(`${server.url}/`, { headers: { cookie: cookie.split(';')[0]! } });
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<title>股转系统交易网关 nqgw</title>');
