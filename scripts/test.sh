@@ -53,7 +53,8 @@ npx eslint appliance test scripts
 echo "== tests"
 status=0
 npx vitest run --reporter=default --reporter=json --outputFile=.vitest-results.json "$@" || status=$?
-# One plain closing line, whatever the reporter printed above.
-# shellcheck disable=SC2016 # a JavaScript template literal, not shell
-node -e 'const r = require(process.argv[1]); console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`)' "$PWD/.vitest-results.json" || true
+# One plain closing line, whatever the reporter printed above. A test file that failed outside
+# any test (a beforeAll that threw, a module that did not load) reports its tests as skipped or
+# not at all: it counts as one failure here, never as skips.
+node scripts/test-summary.mjs "$PWD/.vitest-results.json" || status=1
 exit "$status"
