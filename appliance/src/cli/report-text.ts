@@ -32,7 +32,9 @@ function cst(iso: string | null): string {
 export function renderDailyReport(r: DailyReport): string {
   const out: string[] = [];
   out.push(`股转系统交易网关 日报 (daily report)   交易日 ${r.date}   小站号 ${r.station}   主机 ${r.host}`);
-  out.push(`生成时间 ${r.generatedAt}   ${r.software}   tw.ini sha256 ${r.config.sha256.slice(0, 16)}`);
+  out.push(
+    `生成时间 ${r.generatedAt}   ${r.software}   配置 config ${r.config.hash.slice(0, 12)}   tw.ini sha256 ${r.config.sha256.slice(0, 16)}`,
+  );
   out.push('');
   out.push('委托 / 回报 (orders and returns)');
   out.push(row('已发委托', `${r.orders.sent}   (未收到主站应答 ${r.orders.unanswered})`));

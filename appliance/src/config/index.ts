@@ -26,3 +26,4 @@ export {
   TEMPLATE_VALUES,
   type TemplateInfo,
 } from './templates.js';
+export { configIdentity, type ConfigIdentity } from './identity.js';

@@ -5,7 +5,7 @@
  */
 export { FleetError } from './errors.js';
 export { readInventory, type Replica } from './inventory.js';
-export { configIdentity, type ConfigIdentity } from './identity.js';
+export { configIdentity, type ConfigIdentity } from '../config/index.js';
 export { checkSshOptions, sshConfigText, type SshOptions } from './ssh.js';
 export {
   probeFleet,

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import type { TwConfig } from '../config/index.js';
+import { configIdentity, type TwConfig } from '../config/index.js';
 import { CLBZ, readOrderFile, readReturnFile } from '../dbf/index.js';
 import { SoftEncryption, softSettingsFromConfig } from '../ekey/index.js';
 import { journalFileFor, readJournal } from '../gateway/index.js';
@@ -92,7 +92,7 @@ export async function collectDailyReport(
     host: settings.host,
     generatedAt: new Date(clock.now()).toISOString(),
     software: software().text,
-    config: { file: config.source, sha256: configSha256(config.source) },
+    config: { file: config.source, hash: configIdentity(config).hash, sha256: configSha256(config.source) },
     orders: {
       sent: journal.ordered,
       unanswered: journal.pending.size,

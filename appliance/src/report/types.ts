@@ -14,7 +14,8 @@ export interface DailyReport {
   generatedAt: string;
   /** `nqgw 0.1.0`: the software that made the report (the same as the running gateway's). */
   software: string;
-  config: { file: string; sha256: string };
+  /** hash: the fleet's config hash (settings as read, less each replica's own); sha256: the file's bytes. */
+  config: { file: string; hash: string; sha256: string };
   orders: {
     /** Orders sent to the main station (journaled before sending; 已发委托). */
     sent: number;

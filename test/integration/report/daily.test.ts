@@ -170,7 +170,10 @@ describe('nqgw report daily on a lab day', () => {
     // NQ450 once (to warn); NQ452 back to ok, and at start when the first round finds it ok.
     expect(r.clock.stateChanges['NQ450']).toBe(1);
     expect(r.clock.stateChanges['NQ452']).toBeGreaterThanOrEqual(1);
-    expect(r.config).toEqual({ file: lab.twIni, sha256: sha256(readFileSync(lab.twIni)) });
+    // The same config hash as `nqgw version` (what `nqgw fleet` compares between replicas).
+    const version = await runNqgw(['version', '--json', '--config', lab.twIni]);
+    const { configHash } = JSON.parse(version.output) as { configHash: string };
+    expect(r.config).toEqual({ file: lab.twIni, hash: configHash, sha256: sha256(readFileSync(lab.twIni)) });
     expect(r.software).toMatch(/^nqgw \d+\.\d+\.\d+$/);
     expect(r.shipping.configured).toBe(false);
     expect(r.soft).toBeNull();

@@ -13,6 +13,7 @@ describe('collectDailyReport on a lab without a day behind it', () => {
     expect(empty.orders).toEqual({ sent: 0, unanswered: 0, notSent: 0, orderFile: null });
     expect(empty.sources.find((s) => s.name === 'journal')).toMatchObject({ found: false });
     expect(empty.config.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(empty.config.hash).toMatch(/^[0-9a-f]{64}$/);
 
     // A journal damaged in the middle (NQ701 for the gateway): the report still comes, saying so.
     mkdirSync(path.join(lab.stateDir, 'journal'), { recursive: true });

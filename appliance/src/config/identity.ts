@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { TwConfig } from '../config/index.js';
+import type { TwConfig } from './types.js';
 
 /**
  * What "the same configuration" means between replicas: every setting of tw.ini as the gateway
