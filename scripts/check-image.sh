@@ -6,6 +6,8 @@
 #                                     sshd -t, chronyd -p on the first-boot renderings
 #   scripts/check-image.sh chroot DIR the slow check: debootstrap Debian 12 into DIR and run the
 #                                     provisioning scripts in it (a few minutes; needs root)
+#   scripts/check-image.sh provision ROOT  stage packer's uploads into an existing Debian root and
+#                                     run the provisioning scripts in it (scripts/drsite/build-image.sh)
 #
 # Tools: scripts/ci-deps/infra.sh installs them. A missing tool fails the check.
 set -euo pipefail
@@ -145,9 +147,7 @@ fast_checks() {
 }
 
 # The slow check: a Debian 12 root from the mirror, provisioned by image/scripts/*.sh exactly as
-# packer runs them (same stage layout and variables), minus the kernel. Bundle and Node come
-# from $NQGW_BUNDLE and $NQGW_NODE_DIST when set, else a stub bundle and this machine's Node 20
-# binary (its SHA-256 computed here and passed as NQGW_NODE_SHA256).
+# packer runs them (same stage layout and variables), minus the kernel.
 chroot_check() {
   local target="$1"
   need debootstrap node
@@ -155,15 +155,34 @@ chroot_check() {
     echo "check-image: the chroot check needs root" >&2
     exit 2
   fi
-  local mirror security_mirror start
+  local mirror start
   mirror="$(debian_mirror)"
-  security_mirror="$(debian_security_mirror)"
   start=$(date +%s)
   step "debootstrap bookworm from $mirror into $target"
   mkdir -p "$target"
   debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,passwd bookworm "$target" "$mirror" >"$target.debootstrap.log" 2>&1 \
     || { tail -20 "$target.debootstrap.log"; exit 1; }
   ok "debootstrap in $(($(date +%s) - start)) s"
+  NQGW_SKIP_KERNEL=1 provision_root "$target"
+}
+
+# Stages what packer uploads (bundle, Node tarball, image/ directories, the scripts) into
+# ROOT/tmp/nqgw-image and runs image/scripts/*.sh in ROOT with chroot, in order, with the
+# environment packer's environment_vars give them. Also used by scripts/drsite/build-image.sh
+# (the DR-site test's bootable image), so the staging is written once.
+# Bundle and Node come from $NQGW_BUNDLE and $NQGW_NODE_DIST (with $NQGW_NODE_SHA256 when given)
+# when set, else a stub bundle and this machine's Node binary (its SHA-256 computed here).
+# NQGW_SKIP_KERNEL=1 leaves the kernel out (10-base.sh); NQGW_IMAGE_VERSION defaults to 0.0.0-chroot.
+provision_root() {
+  local target="$1"
+  need node
+  if [[ "$(id -u)" != 0 ]]; then
+    echo "check-image: provisioning a root needs root" >&2
+    exit 2
+  fi
+  local mirror security_mirror start
+  mirror="${NQGW_APT_MIRROR:-$(debian_mirror)}"
+  security_mirror="${NQGW_APT_SECURITY_MIRROR:-$(debian_security_mirror)}"
 
   local stage="$target/tmp/nqgw-image"
   mkdir -p "$stage"
@@ -187,8 +206,10 @@ chroot_check() {
     XZ_OPT='-0 -T0' tar -cJf "$stage/node.tar.xz" -C "$(dirname "$n")" "$(basename "$n")"
   fi
   cp "$image"/scripts/*.sh "$stage/"
-  local node_sha256
-  node_sha256="$(sha256sum <"$stage/node.tar.xz" | cut -d' ' -f1)"
+  local node_sha256="${NQGW_NODE_SHA256:-}"
+  if [[ -z "$node_sha256" ]]; then
+    node_sha256="$(sha256sum <"$stage/node.tar.xz" | cut -d' ' -f1)"
+  fi
 
   # No daemons start inside the chroot.
   printf '#!/bin/sh\nexit 101\n' >"$target/usr/sbin/policy-rc.d"
@@ -204,7 +225,8 @@ chroot_check() {
     start=$(date +%s)
     chroot "$target" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
       NQGW_STAGE=/tmp/nqgw-image NQGW_APT_MIRROR="$mirror" NQGW_APT_SECURITY_MIRROR="$security_mirror" \
-      NQGW_NODE_SHA256="$node_sha256" NQGW_SKIP_KERNEL=1 NQGW_IMAGE_VERSION=0.0.0-chroot bash "/tmp/nqgw-image/$script"
+      NQGW_NODE_SHA256="$node_sha256" NQGW_SKIP_KERNEL="${NQGW_SKIP_KERNEL:-0}" \
+      NQGW_IMAGE_VERSION="${NQGW_IMAGE_VERSION:-0.0.0-chroot}" bash "/tmp/nqgw-image/$script"
     ok "$script in $(($(date +%s) - start)) s"
   done
   rm -f "$target/usr/sbin/policy-rc.d"
@@ -219,8 +241,12 @@ case "${1:-fast}" in
     [[ $# -eq 2 ]] || { echo "usage: $0 chroot DIR" >&2; exit 64; }
     chroot_check "$2"
     ;;
+  provision)
+    [[ $# -eq 2 ]] || { echo "usage: $0 provision ROOT" >&2; exit 64; }
+    provision_root "$2"
+    ;;
   *)
-    echo "usage: $0 [fast | chroot DIR]" >&2
+    echo "usage: $0 [fast | chroot DIR | provision ROOT]" >&2
     exit 64
     ;;
 esac

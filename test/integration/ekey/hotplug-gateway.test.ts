@@ -104,6 +104,9 @@ describe.skipIf(missing !== null)('EKey pulled and put back under load, no resta
   }, 180_000);
 });
 
-describe.skipIf(missing === null)('EKey hot-plug under load skipped', () => {
-  it.skip(`needs the real parts: ${missing ?? ''}`, () => undefined);
-});
+// Shown only where the real parts are missing, as a skip that says which.
+if (missing !== null) {
+  describe('EKey hot-plug under load skipped', () => {
+    it.skip(`needs the real parts: ${missing}`, () => undefined);
+  });
+}

@@ -136,6 +136,9 @@ console.log(JSON.stringify(out));
   });
 });
 
-describe.skipIf(missing === null)('EKey hot-plug finding skipped', () => {
-  it.skip(`needs the real parts: ${missing ?? ''}`, () => undefined);
-});
+// Shown only where the real parts are missing, as a skip that says which.
+if (missing !== null) {
+  describe('EKey hot-plug finding skipped', () => {
+    it.skip(`needs the real parts: ${missing}`, () => undefined);
+  });
+}

@@ -9,8 +9,10 @@ const scripts = [
   ...readdirSync(join(IMAGE, 'files'))
     .filter((n) => n.endsWith('.sh'))
     .map((n) => join('image/files', n)),
-  'scripts/check-image.sh',
-  'scripts/ci-deps/infra.sh',
+  // Every script of the repository's own scripts/ (ci-deps/lib is sourced, not run: no shebang).
+  ...['scripts', 'scripts/ci-deps', 'scripts/drsite', 'scripts/usbip-host'].flatMap((d) =>
+    readdirSync(join(REPO, d)).map((n) => `${d}/${n}`),
+  ),
 ].filter((p) => p.endsWith('.sh'));
 
 describe('shell scripts', () => {
@@ -27,6 +29,8 @@ describe('shell scripts', () => {
         'image/files/nqgw-api-token.sh',
         'image/files/nqgw-firstboot.sh',
         'scripts/check-image.sh',
+        'scripts/test.sh',
+        'scripts/drsite/build-image.sh',
       ]),
     );
   });

@@ -78,7 +78,9 @@ describeEachStore((s3, kind) => {
 
   // What a real store refuses and s3rver takes (s3rver stores the damaged body and accepts any
   // secret): so these run against Ceph only.
-  describe.runIf(kind === 'ceph')('what a real store refuses', () => {
+  // Declared only for Ceph (not declared-and-skipped for s3rver: nothing is missing there).
+  const onRealStore: (name: string, body: () => void) => void = kind === 'ceph' ? describe : () => undefined;
+  onRealStore('what a real store refuses', () => {
     it('a body damaged on the way is refused (Content-MD5: BadDigest) and shipped again intact', async () => {
       const dir = tempDir();
       const service = new LogService({ settings: testSettings(dir, s3, { host: 'h-digest' }) });
