@@ -15,9 +15,10 @@ if [ "$(id -u)" = 0 ]; then
   bash scripts/ci-deps/base.sh
   if [ -n "$ekey" ]; then bash scripts/ci-deps/ekey.sh; fi
 fi
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm install --no-audit --no-fund # not npm ci: see scripts/test.sh
-fi
+# The same pinned Node 24 and node_modules as the test suite (scripts/lib/node-env.sh).
+# shellcheck source=scripts/lib/node-env.sh
+source scripts/lib/node-env.sh
+use_pinned_node
 npx tsc -p tsconfig.build.json
 
 rm -rf "$lab"

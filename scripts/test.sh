@@ -21,28 +21,10 @@ else
   echo "== not root: skipping Debian package installs (scripts/ci-deps/*.sh); tests needing them will say so"
 fi
 
-# Node: the version pinned in image/build/node.env (the image's), from scripts/node-dist.sh's
-# cache outside the clone, first on PATH for everything below (npm and npx too: they run on the
-# first node on PATH). Native addons (pkcs11js) build against its headers, nothing downloaded.
-node_bin="$(bash scripts/node-dist.sh --bin-dir)"
-export PATH="$node_bin:$PATH"
-export npm_config_nodedir="${node_bin%/bin}"
-echo "== node $(node --version) ($node_bin), npm $(npm --version)"
-
-# node_modules follows the committed lock (npm ci: it refuses a lock out of sync with
-# package.json, and never rewrites it); once per lock change. The addons are rebuilt when
-# node_modules was built for another Node ABI (recorded beside it).
-abi="$(node -p 'process.versions.modules + " " + process.platform + "-" + process.arch')"
-abi_file=node_modules/.nqgw-node-abi
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "== npm ci"
-  npm ci --no-audit --no-fund
-  echo "$abi" >"$abi_file"
-elif [ "$(cat "$abi_file" 2>/dev/null)" != "$abi" ]; then
-  echo "== npm rebuild (node_modules was built for ABI $(cat "$abi_file" 2>/dev/null || echo unknown), node is $abi)"
-  npm rebuild
-  echo "$abi" >"$abi_file"
-fi
+# The pinned Node 24 first on PATH, node_modules from the committed lock (scripts/lib/node-env.sh).
+# shellcheck source=scripts/lib/node-env.sh
+source scripts/lib/node-env.sh
+use_pinned_node
 
 echo "== build"
 npx tsc -p tsconfig.build.json

@@ -33,6 +33,7 @@ apt-get install -y -qq --no-install-recommends \
   cifs-utils \
   nfs-common \
   e2fsprogs \
+  tzdata \
   prometheus-node-exporter \
   tar \
   >/dev/null

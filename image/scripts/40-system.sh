@@ -63,4 +63,20 @@ install -d -m 0755 /etc/systemd/system/prometheus-node-exporter.service.d
 printf '[Unit]\n# The listen address and collectors come from first boot (nqgw-render-host).\nAfter=nqgw-firstboot.service\n' \
   >/etc/systemd/system/prometheus-node-exporter.service.d/nqgw.conf
 systemctl enable --quiet prometheus-node-exporter.service
+
+# Times shown to people (journalctl, the console's date, sshd's log) in CST, the zone of the trading
+# day; the gateway computes the trading day in CST whatever the host's zone (shared/time.ts).
+if [[ ! -e /usr/share/zoneinfo/Asia/Shanghai ]]; then
+  echo "40-system: /usr/share/zoneinfo/Asia/Shanghai is missing (tzdata, installed by 10-base.sh)" >&2
+  exit 1
+fi
+ln -sfn /usr/share/zoneinfo/Asia/Shanghai /etc/localtime
+echo Asia/Shanghai >/etc/timezone
+
+# journald: kept across reboots (an incident is investigated after the VM was restarted) and
+# bounded, so it never fills the root disk; the gateway's own logs are in /var/log/nqgw and shipped.
+install -d -m 0755 /etc/systemd/journald.conf.d
+printf '[Journal]\nStorage=persistent\nSystemMaxUse=1G\nSystemKeepFree=2G\nMaxRetentionSec=3month\n' \
+  >/etc/systemd/journald.conf.d/50-nqgw.conf
+
 echo "40-system: units, udev rules and templates installed"

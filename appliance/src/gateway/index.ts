@@ -2,6 +2,7 @@ export { Gateway, type GatewayDeps } from './engine.js';
 export { DAY_ENDED, DAY_HOLD } from './dayguard.js';
 export {
   FileJournal,
+  emptyReplay,
   orderKey,
   JournalCorruptError,
   JournalWriteError,

@@ -30,6 +30,7 @@ export interface Journal {
 export {
   AnswerMatcher,
   applyEntry,
+  emptyReplay,
   orderKey,
   type Decision,
   type JournalEntry,

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { configIdentity, type TwConfig } from '../config/index.js';
 import { CLBZ, readOrderFile, readReturnFile } from '../dbf/index.js';
 import { SoftEncryption, softSettingsFromConfig } from '../ekey/index.js';
-import { journalFileFor, readJournal } from '../gateway/index.js';
+import { emptyReplay, journalFileFor, readJournal } from '../gateway/index.js';
 import { parseLogSettings } from '../logs/index.js';
 import { cstDate, software, systemClock, type Clock } from '../shared/index.js';
 import { readDayRecord } from './recorder.js';
@@ -159,17 +159,9 @@ async function attempt<T>(read: () => Promise<T>): Promise<{ value: T | undefine
   }
 }
 
+/** No journal (yet): what a gateway that never started has decided, which is nothing. */
 function emptyJournal(): Awaited<ReturnType<typeof readJournal>> {
-  return {
-    pending: new Map(),
-    decided: new Map(),
-    resumeRecNo: 1,
-    entries: 0,
-    ordered: 0,
-    refused: 0,
-    unsent: new Map(),
-    exists: false,
-  };
+  return { ...emptyReplay(), exists: false };
 }
 
 /** NQWT.DBF's records of the day by CLBZ; undefined: no file; null: no record of that day. */

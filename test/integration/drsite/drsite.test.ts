@@ -244,6 +244,10 @@ describe.skipIf(SKIP !== '')(`the DR site in a box${SKIP ? ` (skipped: ${SKIP})`
         expect(r.stdout).toMatch(/nqgw 600 \/etc\/nqgw\/api\.token/);
         expect(r.stdout).toContain(`orders = ${MOUNT_POINT}/NQWT.DBF`);
         expect(r.stdout).toContain(`server1 = 10.0.2.2:${SIM_PORT}`);
+        // The image's host settings: times shown to people in CST, journald kept and bounded.
+        const host = await vm.mustSsh('date +%Z && cat /etc/systemd/journald.conf.d/50-nqgw.conf');
+        expect(host.stdout).toMatch(/^CST$/m);
+        expect(host.stdout).toMatch(/^SystemMaxUse=1G$/m);
       }
 
       // The operator's part over SSH through the bastion: the share's credentials (root 0600:

@@ -147,11 +147,12 @@ export class WireRecorder {
 }
 
 /**
- * What usbip does to the tunnel's local end: connect to 127.0.0.1:3240 and send. Resolves with
- * every byte that came back once the other side closed or `expect` bytes arrived.
+ * What usbip does to the tunnel's local end (127.0.0.1:3240 on a replica; `port` here): connect
+ * and send. Resolves with every byte that came back once the other side closed or `expect` bytes
+ * arrived.
  */
-export async function exchange(payload: Buffer, expect: number): Promise<Buffer> {
-  const sock = net.connect(3240, '127.0.0.1');
+export async function exchangeAt(port: number, payload: Buffer, expect: number): Promise<Buffer> {
+  const sock = net.connect(port, '127.0.0.1');
   let back = Buffer.alloc(0);
   return new Promise((resolve, reject) => {
     sock.on('connect', () => sock.write(payload));

@@ -18,7 +18,7 @@ import { freePort } from '../../helpers/ports.js';
 import {
   CERTS_SH,
   Echo,
-  exchange,
+  exchangeAt,
   OPENSSL,
   renderClientConfig,
   Stunnel,
@@ -32,7 +32,7 @@ import { IMAGE, output, REPO, run, tool, unitRoot } from './tools.js';
  * USB/IP only through the mutual-TLS tunnel (docs/ekey.md): on loopback, with the real stunnel,
  * the replica's client config as nqgw-render-host renders it, and the USB host's server config,
  * CA and certificates as scripts/usbip-host/nqgw-usbip-certs.sh makes them. A TCP echo stands in
- * for usbipd. The tunnel's local end is 127.0.0.1:3240, as on a replica.
+ * for usbipd. The tunnel's local end is 127.0.0.1:3240 on a replica; here a reserved free port.
  */
 const HAS_TOOLS = STUNNEL !== null && OPENSSL !== null;
 const WHY = HAS_TOOLS
@@ -75,12 +75,20 @@ describe.skipIf(!HAS_TOOLS)(`USB/IP through the stunnel tunnel (mutual TLS)${WHY
     copyFileSync(join(trusted, 'ca.crt'), join(d, 'ca.crt'));
     return d;
   };
+  /** The tunnel's local end of the running client (3240 on a replica; see client()). */
+  let localEnd = 0;
   const client = async (creds: string, port: number): Promise<Stunnel> => {
     const conf = join(creds, 'stunnel.conf');
     const text = await renderClientConfig({ server: '127.0.0.1', busid: '1-1', tunnel_port: port }, creds);
-    writeFileSync(conf, text, { mode: 0o600 });
+    // The rendered config as the replica gets it, but its local end moved off the fixed 3240 so
+    // that two runs of the suite (or a usbipd on this host) never meet on one port.
+    localEnd = await freePort();
+    const local = text.replace(/^accept = 127\.0\.0\.1:3240$/m, `accept = 127.0.0.1:${localEnd}`);
+    expect(local).not.toBe(text);
+    writeFileSync(conf, local, { mode: 0o600 });
     return start(conf);
   };
+  const exchange = (payload: Buffer, want: number): Promise<Buffer> => exchangeAt(localEnd, payload, want);
 
   let usbHost: { dir: string; port: number; conf: string };
   let otherCa: { dir: string; port: number; conf: string };
