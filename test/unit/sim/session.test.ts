@@ -17,6 +17,7 @@ import {
   type SessionHost,
   type Transport,
 } from '../../../appliance/src/sim/index.js';
+import { waitUntil } from '../../helpers/process.js';
 
 const NOW = Date.UTC(2026, 10, 23, 2, 0, 0); // 10:00 CST
 const DAY = '20261123';
@@ -86,7 +87,9 @@ describe('SimSession over a fake transport', () => {
   }
   const feed = (x: { s: SimSession; seq: { n: number } }, ...msgs: Message[]): void =>
     x.s.onData(Buffer.concat(msgs.map((m) => encodeMessage(m, ++x.seq.n))));
-  const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 50));
+  /** Until the session has answered `count` messages (the store commit is a real fsync: no guessed wait). */
+  const answered = (x: { t: FakeTransport }, count: number): Promise<unknown> =>
+    waitUntil(() => x.t.got.length >= count, `${count} answers from the simulator session`);
   const logon: Message = {
     type: MessageType.Logon,
     body: {
@@ -124,7 +127,7 @@ describe('SimSession over a fake transport', () => {
     const x = open();
     feed(x, logon, order('1'), order('2'), { ...order('1'), possDup: true } as Message);
     expect(x.t.got).toEqual([]); // nothing before the commit
-    await settle();
+    await answered(x, 7);
     expect(x.t.got.map((m) => m.type)).toEqual([
       MessageType.LogonAnswer,
       MessageType.MarketState,
@@ -141,7 +144,9 @@ describe('SimSession over a fake transport', () => {
   it('refuses a wrong certificate and ignores what follows in the chunk', async () => {
     const x = open('W000000X');
     feed(x, logon, order('1'));
-    await settle();
+    await answered(x, 1);
+    // What follows the refused logon in the chunk is ignored: still one answer once the link ended.
+    expect(x.t.ended).toBe(true);
     expect(x.t.got).toHaveLength(1);
     expect(x.t.got[0]!.body).toMatchObject({ ok: false, code: 'CERT' });
     expect(x.t.ended).toBe(true);
