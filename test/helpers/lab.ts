@@ -76,7 +76,7 @@ export async function simReady(lab: LabDescription): Promise<SimAdmin> {
 }
 
 /**
- * The lab's simulator up and a gateway logged on to it (小站端与服务器连接成功). Both processes go
+ * The lab's simulator up and a gateway logged on to it (登录成功). Both processes go
  * on `running`, for the caller's afterEach to stop.
  */
 export async function startLinked(
@@ -87,6 +87,8 @@ export async function startLinked(
   const admin = await simReady(lab);
   const gateway = startGateway(lab);
   running.push(gateway);
-  await gateway.waitFor(/小站端与服务器连接成功/);
+  // Logged on, not only connected: 小站端与服务器连接成功 comes with the TLS connection, before the
+  // main station has answered the logon (and before the simulator counts a live session).
+  await gateway.waitFor(/登录成功/);
   return { admin, gateway };
 }
