@@ -20,6 +20,7 @@ import { logWelcome, openReturnFile } from './startup.js';
 import { ClockGuard } from './clockguard.js';
 import { DAY_ENDED, DAY_HOLD, DayGuard } from './dayguard.js';
 import { tryEach, withinMs } from './stopsteps.js';
+import { StageBook } from './stages.js';
 
 /** How often NQWT.DBF is looked at when nothing was new: one fstat, cheap; bounds latency. */
 const POLL_MS = 2;
@@ -68,6 +69,8 @@ export class Gateway extends EventEmitter {
   private stopping = false;
   private readonly linkView: LinkView;
   private readonly startedAt: number;
+  /** Where the orders' time goes (read, journal, wire, answer, NQHB, flag), shown in the status. */
+  private readonly stages = new StageBook();
 
   constructor(
     readonly config: TwConfig,
@@ -125,6 +128,7 @@ export class Gateway extends EventEmitter {
         retryInvalidMs: config.options.invalidFlagRetryS * 1000,
         now: () => this.clock.now(),
         today: () => today,
+        stages: this.stages,
       });
       this.sink = new ReturnSink({
         store: this.writer,
@@ -134,6 +138,7 @@ export class Gateway extends EventEmitter {
         onResync: (reason) => this.link?.reconnect(reason),
         unfit: new UnfitReturnLog(config.files.stateDir),
         now: () => this.clock.now(),
+        stages: this.stages,
       });
       if (replay.pending.size > 0) {
         log.info(`日志中有 ${replay.pending.size} 笔委托未获主站确认, 连接后将以可能重复标志重发`, 'NQ708');
@@ -331,6 +336,7 @@ export class Gateway extends EventEmitter {
       ...(this.identity?.view() ?? { ekey: null, soft: null }),
       tradingDay: this.dayGuard?.tradingDay ?? cstDate(this.startedAt),
       autoExit: this.options?.autoExit ?? null,
+      stages: this.stages.view(),
       startedAt: new Date(this.startedAt).toISOString(),
       updatedAt: new Date(now).toISOString(),
       log: this.log.recent().slice(-50),

@@ -12,6 +12,7 @@ import {
 import type { OperatorLog } from './oplog.js';
 import { formatMessage } from '../shared/index.js';
 import { UnsentBook } from './unsent.js';
+import type { StageBook } from './stages.js';
 
 /** A record the order file's reader judged not to be an order (dbf's UnsentRecord has this shape). */
 export interface NotAnOrder {
@@ -77,6 +78,8 @@ export interface OrderPumpOptions {
   now: () => number;
   /** The trading day (CST, YYYYMMDD) orders must carry. */
   today: () => string;
+  /** Where the batches' time goes (read, decide, journal, wire, flag); the engine's book. */
+  stages?: StageBook;
 }
 
 /**

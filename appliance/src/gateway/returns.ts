@@ -3,6 +3,7 @@ import { fitReturn, type DbfWarning, type FittedReturn, type ReturnRecord } from
 import { formatMessage, type MessageCode } from '../shared/index.js';
 import type { OperatorLog } from './oplog.js';
 import { showRaw, type UnfitEntry, type UnfitReturnLog } from './return-unfit.js';
+import type { StageBook } from './stages.js';
 
 /** What the sink needs of NQHB.DBF (dbf's ReturnFileWriter has this shape). */
 export interface ReturnStore {
@@ -34,6 +35,8 @@ export interface ReturnSinkOptions {
   retry?: { initialMs: number; maxMs: number };
   /** Rows kept in memory while the file cannot be written; beyond it they are left to a resync. */
   holdLimit?: number;
+  /** Where the return rows' time goes (nqhb: write and sync); the engine's book. */
+  stages?: StageBook;
 }
 
 const REJECT_MESSAGE: Record<string, MessageCode> = {

@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { OperatorLine } from './oplog.js';
+import type { StageView } from './stages.js';
 
 /** 通信状态 as the vendor's screen words it. */
 export type LinkWord = '未知' | '正在连接' | '正常' | '中断';
@@ -51,6 +52,8 @@ export interface GatewayStatus {
   autoExit?: { at: string; armed: boolean } | null;
   /** Why the main station is considered stalled (orders unanswered, NQ320), or null: not ready. */
   linkStalled?: string | null;
+  /** Where the orders' time went since start, stage by stage (stages.ts; `npm run bench` prints it). */
+  stages?: StageView;
   startedAt: string;
   updatedAt: string;
   log: OperatorLine[];

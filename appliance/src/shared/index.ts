@@ -7,3 +7,4 @@ export * from './serialwriter.js';
 export * from './process.js';
 export * from './software.js';
 export * from './findup.js';
+export * from './timers.js';
